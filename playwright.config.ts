@@ -1,0 +1,26 @@
+import { defineConfig, devices } from '@playwright/test';
+import { existsSync } from 'node:fs';
+
+const isCI = Boolean(process.env.CI);
+
+// `npx playwright install` cannot download here: use Debian's Chromium when it is installed.
+const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  // Each spec starts its own built server (tests/support/server.ts) with the configuration it needs.
+  fullyParallel: false,
+  workers: isCI ? 1 : 2,
+  forbidOnly: isCI,
+  retries: 0,
+  timeout: 60_000,
+  reporter: isCI ? [['list']] : [['list']],
+  use: {
+    ...devices['Desktop Chrome'],
+    locale: 'ru-RU',
+    launchOptions: {
+      ...(executablePath ? { executablePath } : {}),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    },
+  },
+});

@@ -1,0 +1,98 @@
+// Size budget of every built page: HTML + the CSS it loads, JS it loads (with the static imports
+// of each module, not the lazy chunks), and the request count. Exits non-zero over budget.
+// Budgets: content pages ≤ 14 KB HTML+CSS gzipped (the first round trip) and no framework JS
+// (only the quick-exit script, ≤ 1 KB); form pages ≤ 14 KB HTML+CSS and ≤ 85 KB JS.
+import { execSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const root = 'dist/client';
+if (!existsSync(root) || process.argv.includes('--build')) execSync('npx astro build', { stdio: 'inherit' });
+
+const KB = 1024;
+const budgets = {
+  content: { htmlCss: 14 * KB, js: 1 * KB },
+  form: { htmlCss: 14 * KB, js: 85 * KB },
+};
+const lazyBudget = { encryption: 70 * KB };
+
+const gz = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
+const local = (url) => join(root, url.split('?')[0]);
+
+/** A module and everything it imports statically (what the browser must fetch before running it). */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  // `import{a}from"./x.js"` and `import"./x.js"`, but not `import("./x.js")` (lazy).
+  for (const m of code.matchAll(/(?:^|[;\s}])import\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g)) {
+    const spec = m[1];
+    if (spec.startsWith('.') || spec.startsWith('/')) {
+      staticClosure(spec.startsWith('/') ? local(spec) : join(file, '..', spec), seen);
+    }
+  }
+  return seen;
+}
+
+function pages(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return pages(path);
+    return name.endsWith('.html') ? [path] : [];
+  });
+}
+
+const formPage = /\/(help|missing)\/index\.html$/;
+const rows = [];
+let failed = false;
+for (const file of pages(root)) {
+  const html = readFileSync(file, 'utf8');
+  const css = [...html.matchAll(/<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"/g)].map((m) => local(m[1]));
+  const entryScripts = [
+    ...[...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]),
+    ...[...html.matchAll(/(?:component-url|renderer-url)="([^"]+)"/g)].map((m) => m[1]),
+    ...[...html.matchAll(/<link[^>]+rel="modulepreload"[^>]+href="([^"]+)"/g)].map((m) => m[1]),
+  ];
+  const js = new Set();
+  for (const src of entryScripts) for (const f of staticClosure(local(src))) js.add(f);
+  const inlineScripts = [...html.matchAll(/<script(?![^>]*\bsrc=)(?![^>]*type="application\/ld\+json")[^>]*>/g)].length;
+  const htmlCss = gz(file) + css.reduce((n, f) => n + gz(f), 0);
+  const jsBytes = [...js].reduce((n, f) => n + gz(f), 0);
+  const kind = formPage.test(file) ? 'form' : 'content';
+  const budget = budgets[kind];
+  const island = html.includes('<astro-island');
+  const problems = [];
+  if (htmlCss > budget.htmlCss) problems.push('HTML+CSS');
+  if (jsBytes > budget.js) problems.push('JS');
+  if (kind === 'content' && island) problems.push('framework JS on a content page');
+  if (inlineScripts) problems.push('inline script (CSP)');
+  if (problems.length) failed = true;
+  rows.push({
+    page: '/' + relative(root, file).replace(/index\.html$/, ''),
+    kind,
+    'html+css gz': htmlCss,
+    'js gz': jsBytes,
+    requests: 1 + css.length + js.size,
+    result: problems.length ? `OVER: ${problems.join(', ')}` : 'ok',
+  });
+}
+
+// The lazily loaded encryption chunk (issue: encrypt in the browser), when the build has one.
+const assets = join(root, '_astro');
+for (const name of existsSync(assets) ? readdirSync(assets) : []) {
+  if (!/^(openpgp|encrypt)[^/]*\.js$/i.test(name)) continue;
+  const size = [...staticClosure(join(assets, name))].reduce((n, f) => n + gz(f), 0);
+  const over = size > lazyBudget.encryption;
+  failed ||= over;
+  rows.push({ page: `(lazy) ${name}`, kind: 'lazy', 'html+css gz': 0, 'js gz': size, requests: 0, result: over ? 'OVER' : 'ok' });
+}
+
+const fmt = (n) => (n / KB).toFixed(1).padStart(6) + ' KB';
+console.log('page'.padEnd(40), 'kind'.padEnd(8), 'html+css'.padStart(9), '      js', 'reqs', ' result');
+for (const r of rows.sort((a, b) => a.page.localeCompare(b.page))) {
+  console.log(r.page.padEnd(40), r.kind.padEnd(8), fmt(r['html+css gz']), fmt(r['js gz']), String(r.requests).padStart(4), ' ' + r.result);
+}
+console.log(`\nBudgets: content ≤ ${budgets.content.htmlCss / KB} KB HTML+CSS, ≤ ${budgets.content.js / KB} KB JS (no framework); forms ≤ ${budgets.form.htmlCss / KB} KB HTML+CSS, ≤ ${budgets.form.js / KB} KB JS; encryption chunk ≤ ${lazyBudget.encryption / KB} KB.`);
+console.log(failed ? 'budget: OVER' : `budget: ${rows.length} pages within budget`);
+process.exit(failed ? 1 : 0);

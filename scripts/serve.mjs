@@ -1,0 +1,45 @@
+// Serves the built site (dist/) with Node's own HTTP server around Astro's handler, so that
+// every response — static pages included — gets the same security headers, slow clients are
+// cut off, and the outbox retry loop runs in the same process.
+import http from 'node:http';
+import { startIntake } from '../src/server/start.ts';
+import { securityHeaders } from '../src/server/headers.ts';
+import { createGate } from '../src/server/gate.ts';
+
+process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+// Astro's own "listening" line is replaced by ours (one JSON line per event).
+process.env.ASTRO_NODE_LOGGING = 'disabled';
+
+const intake = await startIntake().catch((error) => {
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(1);
+});
+const { handler } = await import('../dist/server/entry.mjs');
+const { config, logger } = intake;
+const addHeaders = securityHeaders(config.PUBLIC_URL);
+const uploads = createGate(config.MAX_CONCURRENT_UPLOADS);
+
+const server = http.createServer((req, res) => {
+  addHeaders(req, res);
+  // Each POST holds up to a few MB in memory: only so many at once, the rest wait briefly or get a 503.
+  if (req.method === 'POST') return uploads.run(req, res, () => handler(req, res));
+  handler(req, res);
+});
+// Slow clients (slowloris) must not hold connections: bound header and whole-request time.
+server.headersTimeout = 20_000;
+server.requestTimeout = 120_000;
+server.keepAliveTimeout = 5_000;
+server.maxHeadersCount = 100;
+
+server.listen(config.PORT, config.HOST, () => {
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  logger.info('server.listening', { path: `http://${config.HOST}:${port}/` });
+});
+
+const shutdown = () => {
+  intake.stop();
+  server.close(() => process.exit(0));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);

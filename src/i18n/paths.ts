@@ -1,0 +1,15 @@
+import { locales, type LocaleCode } from './locales.ts';
+
+/** The path of a page in a locale: `localePath('en', 'faq')` → `/en/faq/`. */
+export function localePath(locale: string, page = ''): string {
+  const rest = page.replace(/^\/+|\/+$/g, '');
+  return rest ? `/${locale}/${rest}/` : `/${locale}/`;
+}
+
+/** The same page in another locale: swaps the first path segment, keeps the rest and the hash. */
+export function switchLocalePath(pathname: string, to: LocaleCode): string {
+  const parts = pathname.split('/');
+  if (locales.some((l) => l.code === parts[1])) parts[1] = to;
+  else return localePath(to);
+  return parts.join('/');
+}
