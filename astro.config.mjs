@@ -2,13 +2,26 @@
 import { defineConfig } from 'astro/config';
 import node from '@astrojs/node';
 import react from '@astrojs/react';
-import { defaultLocale, localeCodes } from './src/i18n/locales.ts';
+import sitemap from '@astrojs/sitemap';
+import { defaultLocale, localeCodes, locales } from './src/i18n/locales.ts';
+
+// Not pages to index: the form endpoint's answers, the API, and `/` (a redirect by language).
+const notInSitemap = (page) => /^\/(?:[^/]+\/)?(?:answer|api)\/|^\/$/.test(new URL(page).pathname);
 
 export default defineConfig({
+  // Absolute links (canonical, hreflang, sitemap, RSS) are written at build time from the public origin.
+  site: process.env.PUBLIC_URL ?? 'http://127.0.0.1:4321',
   output: 'static',
   adapter: node({ mode: 'standalone' }),
-  integrations: [react()],
-  trailingSlash: 'always',
+  integrations: [
+    react(),
+    sitemap({
+      i18n: { defaultLocale, locales: Object.fromEntries(locales.map((l) => [l.code, l.lang])) },
+      filter: (page) => !notInSitemap(page),
+    }),
+  ],
+  // 'always' would 301 the POST to /api/applications; pages are still linked with a slash.
+  trailingSlash: 'ignore',
   // No sessions: nothing about a visitor is stored, and no cookie is ever set.
   session: false,
   i18n: {
@@ -16,7 +29,9 @@ export default defineConfig({
     defaultLocale,
     routing: { prefixDefaultLocale: true, redirectToDefaultLocale: false },
   },
-  security: { checkOrigin: true },
+  // The intake checks Origin itself (src/applications/address.ts) so that a refused post gets a
+  // localized 403 in JSON or HTML; Astro's own check would answer in plain English text.
+  security: { checkOrigin: false },
   // Scripts and styles as files, never inline: the CSP then needs no 'unsafe-inline' or hashes.
   build: { inlineStylesheets: 'never' },
   vite: { build: { assetsInlineLimit: 0 } },

@@ -16,8 +16,9 @@ const intake = await startIntake().catch((error) => {
 });
 const { handler } = await import('../dist/server/entry.mjs');
 const { config, logger } = intake;
-const addHeaders = securityHeaders(config.PUBLIC_URL);
-const uploads = createGate(config.MAX_CONCURRENT_UPLOADS);
+const addHeaders = securityHeaders(config.publicUrl);
+// Enough for bursts on 2 cores; each running upload may hold up to 16 MB.
+const uploads = createGate(8);
 
 const server = http.createServer((req, res) => {
   addHeaders(req, res);
@@ -31,15 +32,20 @@ server.requestTimeout = 120_000;
 server.keepAliveTimeout = 5_000;
 server.maxHeadersCount = 100;
 
-server.listen(config.PORT, config.HOST, () => {
+server.on('error', (error) => {
+  console.error(`Cannot listen on ${config.host}:${config.port}: ${error.message}`);
+  process.exit(1);
+});
+server.listen(config.port, config.host, () => {
   const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  logger.info('server.listening', { path: `http://${config.HOST}:${port}/` });
+  logger.info('server.listening', { path: `http://${config.host}:${port}/` });
 });
 
+// Deliveries in flight finish (or stay in the outbox) before the process ends.
 const shutdown = () => {
-  intake.stop();
-  server.close(() => process.exit(0));
-  setTimeout(() => process.exit(0), 3000).unref();
+  server.close();
+  intake.stop().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 5000).unref();
 };
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

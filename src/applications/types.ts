@@ -27,12 +27,20 @@ export interface LimitResult {
   /** Unix time in ms when the window frees a slot. */
   reset: number;
   remaining: number;
+  /** Why an answer did not come from the store: @upstash/ratelimit says `timeout` when it let a request through unchecked. */
+  reason?: string;
 }
 
 /** Anything that can limit: @upstash/ratelimit's Ratelimit, or the in-process limiter. */
 export interface Limiter {
   limit(identifier: string): Promise<LimitResult>;
 }
+
+/**
+ * What a reference code may look like. It names outbox files and attachments, so anything else
+ * (above all, anything typed by an applicant) must never be accepted where a reference is expected.
+ */
+export const referencePattern = /^[A-Z0-9-]{4,20}$/;
 
 /** An encrypted, ready-to-deliver application: what the outbox keeps and the mailer sends. */
 export interface Envelope {
@@ -43,7 +51,7 @@ export interface Envelope {
   createdAt: string;
   /** ASCII-armored OpenPGP message: report + JSON of the application. */
   armored: string;
-  /** Encrypted attachments, named only by reference and index (e.g. `K7M2-PQ4X-1.jpg.pgp`). */
+  /** Encrypted attachments, named only by reference and index (e.g. `K7M2-PQ4X-1.pgp`): no hint of content. */
   attachments: { filename: string; armored: string }[];
   /** Delivery attempts so far; the retry loop backs off on this. */
   attempts: number;

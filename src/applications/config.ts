@@ -1,0 +1,278 @@
+/**
+ * The configuration contract with operators (DESIGN.md, "Configuration"), declared once with zod.
+ * Every variable is read here and nowhere else; the rest of the code receives a typed `Config`.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** Every problem found in the environment, one line per variable; thrown by `loadConfig`. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+/** A sliding-window limit: `limit` requests per `window` (`10m` is also an @upstash/ratelimit Duration). */
+export interface RateLimit {
+  limit: number;
+  window: `${number}${'s' | 'm' | 'h' | 'd'}`;
+  windowMs: number;
+}
+
+const RATE_PATTERN = /^(\d+)\/(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const MIN_SECRET_LENGTH = 32;
+
+const VARIABLES = [
+  'APP_ENV',
+  'HOST',
+  'PORT',
+  'PUBLIC_URL',
+  'STAFF_EMAILS',
+  'MAIL_FROM',
+  'STAFF_PGP_KEYS_FILE',
+  'STAFF_PGP_KEYS',
+  'RESEND_API_KEY',
+  'RESEND_BASE_URL',
+  'UPSTASH_REDIS_REST_URL',
+  'UPSTASH_REDIS_REST_TOKEN',
+  'REDIS_URL',
+  'RATE_LIMIT_SECRET',
+  'RATE_LIMIT_ADDRESS',
+  'RATE_LIMIT_GLOBAL',
+  'TRUST_PROXY',
+  'OUTBOX_RETRY_SECONDS',
+  'OUTBOX_DIR',
+  'DEV_KEYS_DIR',
+] as const;
+
+type Variable = (typeof VARIABLES)[number];
+
+function integer(min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+}
+
+function rate() {
+  return z
+    .string()
+    .regex(RATE_PATTERN, 'must look like 5/10m: a count, a slash, a window in s, m, h or d')
+    .transform(parseRate)
+    .refine((r) => r.limit > 0 && r.windowMs > 0, 'count and window must be above 0');
+}
+
+function parseRate(text: string): RateLimit {
+  // The regex above has already accepted the text, so the groups are present.
+  const [, count = '0', amount = '0', unit = 's'] = RATE_PATTERN.exec(text) ?? [];
+  const u = unit as keyof typeof UNIT_MS;
+  return { limit: Number(count), window: `${Number(amount)}${u}`, windowMs: Number(amount) * UNIT_MS[u] };
+}
+
+function httpUrl(message: string) {
+  return z.url({ protocol: /^https?$/, error: message }).transform((url) => url.replace(/\/+$/, ''));
+}
+
+const email = z.email();
+
+function isEmail(value: string): boolean {
+  return email.safeParse(value).success;
+}
+
+/** `Name <address>` or a bare address, as Resend accepts in `from`. */
+function isSender(value: string): boolean {
+  const match = /^(?:[^<>]*<([^<>\s]+)>|([^<>\s]+))$/.exec(value.trim());
+  const address = match?.[1] ?? match?.[2];
+  return address !== undefined && isEmail(address);
+}
+
+function emailList() {
+  return z
+    .string()
+    .transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean))
+    .superRefine((list, ctx) => {
+      if (list.length === 0) ctx.addIssue({ code: 'custom', message: 'lists no address' });
+      for (const address of list.filter((a) => !isEmail(a))) {
+        ctx.addIssue({ code: 'custom', message: `"${address}" is not an email address` });
+      }
+    });
+}
+
+const origin = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine((text) => {
+    const url = new URL(text);
+    return url.pathname === '/' && url.search === '' && url.hash === '';
+  }, 'must be an origin such as https://example.org (no path, query or fragment)')
+  .transform((text) => new URL(text).origin);
+
+const rawSchema = z.strictObject({
+  APP_ENV: z.literal('production', { error: 'must be "production" or unset' }).optional(),
+  HOST: z.string().regex(/^\S+$/, 'must be a host name or address').default('127.0.0.1'),
+  PORT: integer(1, 65_535).default(4321),
+  PUBLIC_URL: origin.optional(),
+  STAFF_EMAILS: emailList().optional(),
+  MAIL_FROM: z.string().refine(isSender, 'must be an address or "Name <address>"').optional(),
+  STAFF_PGP_KEYS_FILE: z.string().optional(),
+  STAFF_PGP_KEYS: z.string().includes('-----BEGIN PGP', { error: 'must hold ASCII-armored keys' }).optional(),
+  RESEND_API_KEY: z.string().regex(/^\S+$/, 'must not contain spaces').optional(),
+  RESEND_BASE_URL: httpUrl('must be an http(s) URL').optional(),
+  UPSTASH_REDIS_REST_URL: httpUrl('must be an http(s) URL').optional(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
+  RATE_LIMIT_SECRET: z
+    .string()
+    .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH} characters (e.g. openssl rand -hex 32)`)
+    .optional(),
+  RATE_LIMIT_ADDRESS: rate().default(parseRate('5/10m')),
+  RATE_LIMIT_GLOBAL: rate().default(parseRate('300/1h')),
+  TRUST_PROXY: integer(0, 10).default(0),
+  OUTBOX_RETRY_SECONDS: integer(1, 86_400).default(30),
+  OUTBOX_DIR: z.string().default('var/outbox'),
+  DEV_KEYS_DIR: z.string().default('var/dev-keys'),
+});
+
+type Raw = z.output<typeof rawSchema>;
+
+/**
+ * Rules across variables. They only look at presence, so they run even when a value failed
+ * (`when`), and the operator sees every problem in one go.
+ */
+function coherence(raw: Raw, ctx: z.RefinementCtx): void {
+  const missing = (path: Variable, why: string) => ctx.addIssue({ code: 'custom', path: [path], message: `is required ${why}` });
+  const production = raw.APP_ENV === 'production';
+  if (raw.STAFF_PGP_KEYS_FILE !== undefined && raw.STAFF_PGP_KEYS !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['STAFF_PGP_KEYS'], message: 'set only one of STAFF_PGP_KEYS_FILE and STAFF_PGP_KEYS' });
+  }
+  if (production && raw.STAFF_PGP_KEYS_FILE === undefined && raw.STAFF_PGP_KEYS === undefined) {
+    missing('STAFF_PGP_KEYS_FILE', '(or STAFF_PGP_KEYS) when APP_ENV=production: without staff keys nobody can read an application');
+  }
+  const mailWhy = production ? 'when APP_ENV=production' : 'when RESEND_API_KEY is set';
+  if (production && raw.RESEND_API_KEY === undefined) missing('RESEND_API_KEY', mailWhy);
+  if (production || raw.RESEND_API_KEY !== undefined) {
+    if (raw.STAFF_EMAILS === undefined) missing('STAFF_EMAILS', mailWhy);
+    if (raw.MAIL_FROM === undefined) missing('MAIL_FROM', mailWhy);
+  }
+  if (production && raw.RATE_LIMIT_SECRET === undefined) {
+    missing('RATE_LIMIT_SECRET', 'when APP_ENV=production (a random one per process would change on every restart)');
+  }
+  if ((raw.UPSTASH_REDIS_REST_URL === undefined) !== (raw.UPSTASH_REDIS_REST_TOKEN === undefined)) {
+    const absent = raw.UPSTASH_REDIS_REST_URL === undefined ? 'UPSTASH_REDIS_REST_URL' : 'UPSTASH_REDIS_REST_TOKEN';
+    missing(absent, 'with the other UPSTASH_REDIS_REST_* variable');
+  }
+  if (raw.UPSTASH_REDIS_REST_URL !== undefined && raw.REDIS_URL !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'set either UPSTASH_REDIS_REST_* or REDIS_URL, not both' });
+  }
+}
+
+function toConfig(raw: Raw) {
+  const host = raw.HOST;
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  return {
+    production: raw.APP_ENV === 'production',
+    host,
+    port: raw.PORT,
+    publicUrl: raw.PUBLIC_URL ?? `http://${hostInUrl}:${raw.PORT}`,
+    keys: keySource(raw),
+    mail: raw.RESEND_API_KEY === undefined ? undefined : {
+      apiKey: raw.RESEND_API_KEY,
+      baseUrl: raw.RESEND_BASE_URL,
+      from: raw.MAIL_FROM ?? '',
+      to: raw.STAFF_EMAILS ?? [],
+    },
+    limiterStore: limiterStore(raw),
+    rateLimitSecret: raw.RATE_LIMIT_SECRET ?? randomBytes(32).toString('hex'),
+    rateLimitSecretGenerated: raw.RATE_LIMIT_SECRET === undefined,
+    rateLimitAddress: raw.RATE_LIMIT_ADDRESS,
+    rateLimitGlobal: raw.RATE_LIMIT_GLOBAL,
+    trustProxy: raw.TRUST_PROXY,
+    outboxDir: resolve(raw.OUTBOX_DIR),
+    outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
+    devKeysDir: resolve(raw.DEV_KEYS_DIR),
+  };
+}
+
+type KeySource =
+  | { source: 'file'; file: string }
+  | { source: 'env'; armored: string }
+  | { source: 'dev'; dir: string };
+
+function keySource(raw: Raw): KeySource {
+  if (raw.STAFF_PGP_KEYS_FILE !== undefined) return { source: 'file', file: resolve(raw.STAFF_PGP_KEYS_FILE) };
+  if (raw.STAFF_PGP_KEYS !== undefined) return { source: 'env', armored: raw.STAFF_PGP_KEYS };
+  return { source: 'dev', dir: resolve(raw.DEV_KEYS_DIR) };
+}
+
+type LimiterStore =
+  | { kind: 'upstash'; url: string; token: string }
+  | { kind: 'redis'; url: string }
+  | { kind: 'memory' };
+
+function limiterStore(raw: Raw): LimiterStore {
+  if (raw.UPSTASH_REDIS_REST_URL !== undefined && raw.UPSTASH_REDIS_REST_TOKEN !== undefined) {
+    return { kind: 'upstash', url: raw.UPSTASH_REDIS_REST_URL, token: raw.UPSTASH_REDIS_REST_TOKEN };
+  }
+  if (raw.REDIS_URL !== undefined) return { kind: 'redis', url: raw.REDIS_URL };
+  return { kind: 'memory' };
+}
+
+const configSchema = rawSchema.superRefine(coherence, { when: () => true }).transform(toConfig);
+
+/** The parsed configuration: what the server, the scripts and the pipeline steps receive. */
+export type Config = z.output<typeof configSchema>;
+
+/**
+ * The one helper turning zod failures into readable lines: one per variable, every message
+ * for it joined, and never the value itself (some are secrets).
+ */
+export function formatIssues(error: z.ZodError): string[] {
+  const byVariable = new Map<string, string[]>();
+  for (const issue of error.issues) {
+    const variable = String(issue.path[0] ?? 'environment');
+    byVariable.set(variable, [...(byVariable.get(variable) ?? []), issue.message]);
+  }
+  return [...byVariable].map(([variable, messages]) => `${variable}: ${[...new Set(messages)].join('; ')}`);
+}
+
+/** Only our variables, and an empty value counts as unset (as `FOO=` in an env file means). */
+function pick(env: NodeJS.ProcessEnv): Partial<Record<Variable, string>> {
+  const picked: Partial<Record<Variable, string>> = {};
+  for (const name of VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') picked[name] = value;
+  }
+  return picked;
+}
+
+/** Parses the environment; throws a `ConfigError` listing every problem, one line per variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(pick(env));
+  if (!result.success) throw new ConfigError(formatIssues(result.error));
+  return result.data;
+}
+
+/** One line for the start-up log: which stores and sources are in use, never a secret or a URL. */
+export function describeConfig(config: Config): string {
+  const keys = {
+    file: `keys from file ${config.keys.source === 'file' ? config.keys.file : ''}`,
+    env: 'keys from STAFF_PGP_KEYS',
+    dev: `DEV key pair in ${config.devKeysDir} (generated on first start, local only)`,
+  }[config.keys.source];
+  const limiter = {
+    upstash: 'rate limits in Upstash Redis',
+    redis: 'rate limits in Redis',
+    memory: 'rate limits in process memory (one process only)',
+  }[config.limiterStore.kind];
+  const mail = config.mail === undefined
+    ? `outbox only, no RESEND_API_KEY: applications stay in ${config.outboxDir}`
+    : `mail via Resend to ${config.mail.to.length} recipient(s), outbox ${config.outboxDir}`;
+  const secret = config.rateLimitSecretGenerated ? 'random rate-limit secret for this process' : 'rate-limit secret set';
+  const mode = config.production ? 'production' : 'development';
+  return [mode, keys, limiter, mail, secret].join('; ');
+}

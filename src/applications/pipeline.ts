@@ -1,0 +1,120 @@
+/**
+ * The intake, step by step: origin → parse → limit → bot check → validate → compose →
+ * encrypt → keep → (answer) → deliver. Each step is its own module; this file only orders
+ * them and decides what the applicant is told. Dependencies come in, so tests pass real ones.
+ */
+import type { PublicKey } from 'openpgp';
+import { isSameOrigin } from './address.ts';
+import { deliverKept } from './deliver.ts';
+import { encryptApplication } from './encrypt.ts';
+import { IntakeError, RateLimitedError, UnavailableError, ValidationError } from './errors.ts';
+import type { Outbox } from './outbox.ts';
+import { parseRequest } from './parse.ts';
+import { addressKey, checkLimits, type Limiters } from './ratelimit.ts';
+import { newReference } from './reference.ts';
+import { composeReport, padText } from './report.ts';
+import { isBot, validateFields } from './schema.ts';
+import type { Kind, Logger, Mailer } from './types.ts';
+
+/** Caps applied before anything is buffered; photos are 3 × 5 MB at most, plus the text. */
+export const bodyLimits = {
+  maxBytes: 16 * 1024 * 1024,
+  maxParts: 200,
+  maxFiles: 3,
+  maxFileBytes: 5 * 1024 * 1024,
+};
+
+export interface IntakeDeps {
+  limiters: Limiters;
+  rateLimitSecret: string;
+  keys: readonly PublicKey[];
+  outbox: Outbox;
+  mailer: Mailer;
+  logger: Logger;
+  publicUrl: string;
+  /** Deliveries started after answering; tests and shutdown can wait for them. */
+  pending?: Set<Promise<unknown>>;
+}
+
+export type Outcome =
+  | { ok: true; reference: string; kind: Kind; locale: string | undefined }
+  | {
+      ok: false;
+      error: IntakeError;
+      kind: Kind | undefined;
+      locale: string | undefined;
+      /** What the person typed, to put back into the form (never logged). */
+      values: Map<string, string[]> | undefined;
+    };
+
+const first = (fields: Map<string, string[]> | undefined, name: string) => fields?.get(name)?.[0];
+const asKind = (value: string | undefined): Kind | undefined => (value === 'help' || value === 'missing' ? value : undefined);
+
+/** Runs one application through the pipeline; never throws for anything the client sent. */
+export async function submitApplication(request: Request, address: string, deps: IntakeDeps): Promise<Outcome> {
+  const started = Date.now();
+  let fields: Map<string, string[]> | undefined;
+  try {
+    if (!isSameOrigin(request.headers.get('origin'), new URL(request.url), deps.publicUrl)) {
+      throw new IntakeError('forbidden');
+    }
+    const raw = await parseRequest(request, bodyLimits);
+    fields = raw.fields;
+    // The kind decides the window, and it is in the body: parse (capped, cheap) comes first.
+    const kind = asKind(first(fields, 'kind')) ?? 'help';
+    const limit = await checkLimits({ limiters: deps.limiters, kind, addressKey: addressKey(deps.rateLimitSecret, address), logger: deps.logger });
+    if (!limit.ok) throw new RateLimitedError(limit.retryAfterSeconds);
+
+    const reference = newReference();
+    if (isBot(fields)) {
+      // A bot gets an ordinary-looking answer, so it learns nothing; nothing is kept or sent.
+      deps.logger.info('application.bot', { kind, duration_ms: Date.now() - started });
+      return { ok: true, reference, kind, locale: first(fields, 'locale') };
+    }
+    const result = validateFields(fields, raw.files);
+    if (!result.ok) throw new ValidationError(result.fields);
+    const application = result.application;
+
+    const envelope = await encryptApplication(
+      {
+        reference,
+        kind: application.kind,
+        createdAt: new Date().toISOString(),
+        text: padText(composeReport(application, metaOf(reference, raw.files.length))),
+        photos: raw.files.map((f) => ({ bytes: f.bytes, type: f.type })),
+      },
+      deps.keys,
+    );
+    // Kept on disk (fsync'd) before the applicant hears "received": nothing accepted is lost.
+    await deps.outbox.keep(envelope);
+    deps.logger.info('application.kept', { reference, kind: application.kind, duration_ms: Date.now() - started });
+    deliverLater(envelope.reference, deps);
+    return { ok: true, reference, kind: application.kind, locale: application.locale };
+  } catch (error) {
+    const known = error instanceof IntakeError ? error : unexpected(error, deps.logger);
+    deps.logger.info('application.refused', { error: known.code, status: known.status, duration_ms: Date.now() - started });
+    return { ok: false, error: known, kind: asKind(first(fields, 'kind')), locale: first(fields, 'locale'), values: fields };
+  }
+}
+
+function metaOf(reference: string, photoCount: number) {
+  return { reference, receivedAt: new Date().toISOString(), encryptedOnDevice: false, photoCount };
+}
+
+/** Delivery runs after the answer: a slow or failing mail provider never delays or fails the applicant. */
+function deliverLater(reference: string, deps: IntakeDeps): void {
+  const task = (async () => {
+    const envelope = await deps.outbox.read(reference);
+    if (envelope) await deliverKept({ envelope, outbox: deps.outbox, mailer: deps.mailer, logger: deps.logger });
+  })().catch((error: unknown) => {
+    deps.logger.error('delivery.failed', { reference, error: error instanceof Error ? error.name : 'unknown' });
+  });
+  deps.pending?.add(task);
+  void task.finally(() => deps.pending?.delete(task));
+}
+
+/** Something we did not foresee: logged by name only (a message could quote input), answered 503. */
+function unexpected(error: unknown, logger: Logger): IntakeError {
+  logger.error('application.unexpected', { error: error instanceof Error ? error.name : typeof error });
+  return new UnavailableError();
+}

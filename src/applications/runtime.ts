@@ -1,0 +1,56 @@
+/**
+ * The intake's dependencies, built once per process from the configuration: keys, outbox,
+ * mailer, limiters, logger. The server (scripts/serve.mjs) builds it at start-up and registers
+ * it here, so the endpoint — bundled separately by Astro — uses the very same instances
+ * (one limiter memory, one per-reference delivery lock, one retry loop).
+ */
+import { loadConfig, describeConfig, type Config } from './config.ts';
+import { createMailer } from './deliver.ts';
+import { loadStaffKeys, type StaffKeys } from './keys.ts';
+import { createLogger } from './logger.ts';
+import { createOutbox } from './outbox.ts';
+import type { IntakeDeps } from './pipeline.ts';
+import { createLimiterStore, createLimiters, type LimiterStore } from './ratelimit.ts';
+import type { Logger } from './types.ts';
+
+export interface Runtime {
+  config: Config;
+  logger: Logger;
+  staff: StaffKeys;
+  store: LimiterStore;
+  deps: IntakeDeps;
+}
+
+const registry = Symbol.for('alternativa.intake.runtime');
+type Holder = { [registry]?: Promise<Runtime> };
+
+/** Builds a runtime from a configuration (tests build their own with other settings). */
+export async function createRuntime(config: Config, logger: Logger = createLogger()): Promise<Runtime> {
+  const staff = await loadStaffKeys(config, logger);
+  const store = createLimiterStore(config.limiterStore, logger);
+  const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal });
+  const deps: IntakeDeps = {
+    limiters,
+    rateLimitSecret: config.rateLimitSecret,
+    keys: staff.keys,
+    outbox: createOutbox(config.outboxDir),
+    mailer: createMailer(config),
+    logger,
+    publicUrl: config.publicUrl,
+    pending: new Set(),
+  };
+  logger.info('intake.ready', { summary: describeConfig(config), fingerprints: staff.fingerprints });
+  return { config, logger, staff, store, deps };
+}
+
+/** The process's runtime: the one the server registered, or one built from the environment. */
+export function getRuntime(): Promise<Runtime> {
+  const holder = globalThis as Holder;
+  holder[registry] ??= createRuntime(loadConfig());
+  return holder[registry];
+}
+
+/** Makes `runtime` the process's runtime (the server does this before it serves anything). */
+export function registerRuntime(runtime: Promise<Runtime>): void {
+  (globalThis as Holder)[registry] = runtime;
+}

@@ -1,0 +1,383 @@
+/**
+ * The two application forms as zod schemas, shared by the endpoint and the browser form islands.
+ * Kept on `zod/mini` and free of Node APIs so the islands' bundle stays small; the field names,
+ * option values and error keys here are a contract with the forms, the UI strings and the report.
+ */
+import { z } from 'zod/mini';
+import { localeCodes } from '../i18n/locales.ts';
+import type { LocaleCode } from '../i18n/locales.ts';
+import type { Kind, UploadedFile } from './types.ts';
+
+/** Every error key validation can produce; the UI translates each under `errors.field.<key>`. */
+export const errorKeys = [
+  'required',
+  'too_long',
+  'invalid_choice',
+  'consent_required',
+  'contact_required',
+  'contact_channel_required',
+  'invalid_email',
+  'invalid_date',
+  'date_in_future',
+  'invalid_number',
+  'control_chars',
+  'unknown_field',
+  'repeated_field',
+  'photo_type',
+  'photo_too_large',
+  'photo_count',
+  'malformed',
+] as const;
+
+export type FieldErrorKey = (typeof errorKeys)[number];
+
+/** Field errors: field name (or `_form`) → error key. */
+export type FieldErrors = Record<string, FieldErrorKey>;
+
+/** The pseudo-field for errors that belong to no field the person can see or fix. */
+export const FORM_ERROR = '_form';
+
+/** Single-line fields: names, places, phone numbers, handles. */
+export const SHORT_TEXT_MAX = 200;
+/** Multi-line lists and descriptions of a place: a few lines. */
+export const MEDIUM_TEXT_MAX = 1000;
+/** The free story: message, circumstances, description of the person. */
+export const LONG_TEXT_MAX = 5000;
+/** More people than this in one report is a typo or a test, not a fact we act on. */
+export const PEOPLE_COUNT_MAX = 10_000;
+export const PERSON_AGE_MAX = 120;
+/** Dates before this are typos (a birth year of 0990), not facts. */
+export const EARLIEST_DATE = '1900-01-01';
+export const MAX_PHOTOS = 3;
+/** 5 MiB: a phone photo, not a video renamed. */
+export const MAX_PHOTO_BYTES = 5 * 1024 * 1024;
+
+export const kinds = ['help', 'missing'] as const satisfies readonly Kind[];
+/** Answers to "is it safe to contact you?" and "are you in danger now?". */
+export const safetyAnswers = ['yes', 'no', 'unsure'] as const;
+export const yesNo = ['yes', 'no'] as const;
+export const contactChannels = ['call', 'sms', 'whatsapp', 'telegram', 'signal', 'viber', 'email'] as const;
+export const situations = ['labour', 'sexual', 'begging', 'child', 'domestic', 'documents_taken', 'other'] as const;
+/** Answers to "who needs help?" (field `for`). */
+export const helpFor = ['self', 'other'] as const;
+
+/**
+ * Maximum length of every free-text field, in UTF-16 code units (what the browser's `maxlength`
+ * counts), after trimming and NFC normalization. Forms set `maxlength` from this.
+ */
+export const textLimits = {
+  contact_value: SHORT_TEXT_MAX,
+  contact_time: SHORT_TEXT_MAX,
+  reply_language: SHORT_TEXT_MAX,
+  country: SHORT_TEXT_MAX,
+  place: SHORT_TEXT_MAX,
+  name: SHORT_TEXT_MAX,
+  message: LONG_TEXT_MAX,
+  person_name: SHORT_TEXT_MAX,
+  person_other_names: SHORT_TEXT_MAX,
+  person_citizenship: SHORT_TEXT_MAX,
+  person_description: LONG_TEXT_MAX,
+  person_phone: SHORT_TEXT_MAX,
+  person_accounts: MEDIUM_TEXT_MAX,
+  last_seen_place: MEDIUM_TEXT_MAX,
+  circumstances: LONG_TEXT_MAX,
+  police_case: SHORT_TEXT_MAX,
+  applicant_name: SHORT_TEXT_MAX,
+  applicant_relation: SHORT_TEXT_MAX,
+} as const;
+
+type TextField = keyof typeof textLimits;
+
+/** Free-text fields rendered as textareas: they may hold line breaks and tabs, the others may not. */
+export const multilineFields = [
+  'message',
+  'person_description',
+  'person_accounts',
+  'last_seen_place',
+  'circumstances',
+] as const satisfies readonly TextField[];
+
+/** Checkbox groups: the only fields that may come more than once. */
+export const multiValueFields = ['contact_channels', 'situation'] as const;
+
+/** Fields the person never sees: an error in one of them is a broken or forged form, not a typo. */
+export const hiddenFields = ['kind', 'locale', 'website', 'filled_ms'] as const;
+
+// C0 and C1 controls and DEL; line breaks and tabs are allowed only where the form has a textarea.
+const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+// With the `u` flag a surrogate pair is one code point, so this matches only lone halves,
+// which no encoder can turn into UTF-8 for the report.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+const DATE_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
+const WHOLE_NUMBER = /^\d{1,9}$/;
+// Loose on purpose: it separates an address from a phone number or a handle, nothing more.
+const EMAIL_LIKE = /[^\s@,;:<>()[\]"]+@[^\s@,;:<>()[\]"]+\.[^\s@,;:<>()[\]".]{2,}/;
+// UTC+14 is the earliest time zone: a date is in the future only if it is tomorrow there too.
+const EARLIEST_ZONE_AHEAD_MS = 14 * 60 * 60 * 1000;
+
+const choiceError = (issue: { input?: unknown }): FieldErrorKey =>
+  issue.input === undefined ? 'required' : 'invalid_choice';
+
+function text(field: TextField) {
+  const multiline = (multilineFields as readonly string[]).includes(field);
+  const control = multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE;
+  return z.string().check(
+    z.overwrite((s) => s.replace(/\r\n?/g, '\n')),
+    z.normalize('NFC'),
+    z.trim(),
+    z.minLength(1, 'required'),
+    z.refine((s) => !LONE_SURROGATE.test(s), 'malformed'),
+    z.refine((s) => !control.test(s), 'control_chars'),
+    z.maxLength(textLimits[field], 'too_long'),
+  );
+}
+
+function choice<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: choiceError });
+}
+
+function choices<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.array(choice(values)).check(
+    z.refine((list) => new Set(list).size === list.length, 'repeated_field'),
+  );
+}
+
+function wholeNumber(max: number) {
+  return z.pipe(
+    z.string().check(
+      z.trim(),
+      z.regex(WHOLE_NUMBER, 'invalid_number'),
+      z.refine((s) => !WHOLE_NUMBER.test(s) || Number(s) <= max, 'invalid_number'),
+    ),
+    z.transform((s) => Number(s)),
+  );
+}
+
+function isCalendarDate(s: string): boolean {
+  if (!DATE_FORMAT.test(s) || s < EARLIEST_DATE) return false;
+  const date = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === s;
+}
+
+/** The latest date that is already "today" somewhere on Earth. */
+function latestPastDate(): string {
+  return new Date(Date.now() + EARLIEST_ZONE_AHEAD_MS).toISOString().slice(0, 10);
+}
+
+function pastDate() {
+  return z.string().check(
+    z.trim(),
+    z.refine(isCalendarDate, 'invalid_date'),
+    z.refine((s) => !isCalendarDate(s) || s <= latestPastDate(), 'date_in_future'),
+  );
+}
+
+const commonShape = {
+  locale: z.enum(localeCodes as [LocaleCode, ...LocaleCode[]], { error: choiceError }),
+  consent: z.literal('yes', { error: 'consent_required' }),
+  contact_safe: choice(safetyAnswers),
+  contact_channels: z.optional(choices(contactChannels)),
+  contact_value: z.optional(text('contact_value')),
+  contact_time: z.optional(text('contact_time')),
+  reply_language: z.optional(text('reply_language')),
+  // The honeypot: empty values never reach the schema, so any value at all is a bot's.
+  website: z.optional(z.string().check(z.maxLength(0, 'malformed'))),
+  filled_ms: z.optional(wholeNumber(Number.MAX_SAFE_INTEGER)),
+};
+
+const helpShape = {
+  kind: z.literal('help'),
+  ...commonShape,
+  for: choice(helpFor),
+  danger_now: z.optional(choice(safetyAnswers)),
+  situation: z.optional(choices(situations)),
+  country: z.optional(text('country')),
+  place: z.optional(text('place')),
+  people_count: z.optional(wholeNumber(PEOPLE_COUNT_MAX)),
+  name: z.optional(text('name')),
+  message: text('message'),
+};
+
+const missingShape = {
+  kind: z.literal('missing'),
+  ...commonShape,
+  person_name: text('person_name'),
+  person_other_names: z.optional(text('person_other_names')),
+  person_birth_date: z.optional(pastDate()),
+  person_age: z.optional(wholeNumber(PERSON_AGE_MAX)),
+  person_citizenship: z.optional(text('person_citizenship')),
+  person_description: z.optional(text('person_description')),
+  person_phone: z.optional(text('person_phone')),
+  person_accounts: z.optional(text('person_accounts')),
+  last_seen_date: z.optional(pastDate()),
+  last_seen_place: text('last_seen_place'),
+  circumstances: text('circumstances'),
+  police_report: z.optional(choice(yesNo)),
+  police_case: z.optional(text('police_case')),
+  applicant_name: text('applicant_name'),
+  applicant_relation: z.optional(text('applicant_relation')),
+  consent_publish: choice(yesNo),
+  consent_show_rescued: choice(yesNo),
+};
+
+/**
+ * Contact details are asked for only when contacting is safe; an e-mail channel needs an
+ * address somewhere in the contact value (it may also hold a phone number for other channels).
+ * It runs even when other fields failed (`when`), so the person sees every error at once, and
+ * therefore reads the half-parsed value defensively.
+ */
+const contactRule = z.superRefine(
+  (value: Record<string, unknown>, ctx) => {
+    const channels = Array.isArray(value['contact_channels']) ? value['contact_channels'] : [];
+    const contact = typeof value['contact_value'] === 'string' ? value['contact_value'] : '';
+    if (value['contact_safe'] === 'yes') {
+      if (channels.length === 0) {
+        ctx.addIssue({ code: 'custom', message: 'contact_channel_required', path: ['contact_channels'] });
+      }
+      if (contact === '') {
+        ctx.addIssue({ code: 'custom', message: 'contact_required', path: ['contact_value'] });
+      }
+    }
+    if (channels.includes('email') && contact !== '' && !EMAIL_LIKE.test(contact)) {
+      ctx.addIssue({ code: 'custom', message: 'invalid_email', path: ['contact_value'] });
+    }
+  },
+  { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+);
+
+/** A request for help (for oneself or someone else). */
+export const helpSchema = z.strictObject(helpShape).check(contactRule);
+
+/** A request to search for a missing person, with the consents that govern what we may do. */
+export const missingSchema = z.strictObject(missingShape).check(contactRule);
+
+export type HelpApplication = z.output<typeof helpSchema>;
+export type MissingApplication = z.output<typeof missingSchema>;
+/** A validated application; `kind` tells which. */
+export type Application = HelpApplication | MissingApplication;
+
+/** The field names of each kind: forms render from these, and no other name is accepted. */
+export const fieldNames = {
+  help: Object.keys(helpShape) as (keyof typeof helpShape)[],
+  missing: Object.keys(missingShape) as (keyof typeof missingShape)[],
+} as const satisfies Record<Kind, readonly string[]>;
+
+/** The field a form's file input uses; only the missing-person form has it. */
+export const PHOTO_FIELD = 'photos';
+
+const schemas = { help: helpSchema, missing: missingSchema } as const;
+
+/** The outcome of {@link validateFields}. */
+export type ValidationResult = { ok: true; application: Application } | { ok: false; fields: FieldErrors };
+
+/**
+ * Turns raw form fields (as `parseRequest` or a `FormData` produce them: checkbox groups as
+ * repeated values) and uploaded files into a typed application, or into field → error key.
+ * Every error is one of {@link errorKeys}; zod's own messages never leave this function.
+ */
+export function validateFields(fields: Map<string, string[]>, files: UploadedFile[] = []): ValidationResult {
+  const kind = kindOf(fields);
+  if (kind === undefined) return { ok: false, fields: { [FORM_ERROR]: 'malformed' } };
+  const errors: FieldErrors = {};
+  const input = collectInput(fields, kind, errors);
+  checkPhotos(kind, files, errors);
+  const result = schemas[kind].safeParse(input, { error: fallbackError });
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const field = fieldOf(issue.path);
+      // A hidden field can not be shown or fixed by the person: it is a broken or forged form.
+      addError(errors, field, field === FORM_ERROR ? 'malformed' : keyOf(issue.message));
+    }
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, fields: errors };
+  if (!result.success) return { ok: false, fields: { [FORM_ERROR]: 'malformed' } };
+  return { ok: true, application: result.data };
+}
+
+function kindOf(fields: Map<string, string[]>): Kind | undefined {
+  const values = fields.get('kind');
+  const value = values?.length === 1 ? values[0] : undefined;
+  return kinds.find((k) => k === value);
+}
+
+function collectInput(fields: Map<string, string[]>, kind: Kind, errors: FieldErrors): Record<string, unknown> {
+  const allowed: readonly string[] = fieldNames[kind];
+  // Only whitelisted names become keys, so a field called `__proto__` can not reach either object.
+  const input: Record<string, unknown> = {};
+  for (const [name, values] of fields) {
+    if (!allowed.includes(name)) {
+      addError(errors, FORM_ERROR, 'unknown_field');
+    } else if ((multiValueFields as readonly string[]).includes(name)) {
+      if (values.length > 0) input[name] = values;
+    } else if (values.length > 1) {
+      addError(errors, name, 'repeated_field');
+    } else if (values[0] !== undefined && values[0].trim() !== '') {
+      input[name] = values[0];
+    }
+  }
+  return input;
+}
+
+function checkPhotos(kind: Kind, files: UploadedFile[], errors: FieldErrors): void {
+  if (files.length === 0) return;
+  if (kind !== 'missing' || files.some((f) => f.field !== PHOTO_FIELD)) {
+    addError(errors, FORM_ERROR, 'unknown_field');
+  } else if (files.length > MAX_PHOTOS) {
+    addError(errors, PHOTO_FIELD, 'photo_count');
+  } else if (files.some((f) => f.type === 'application/octet-stream')) {
+    addError(errors, PHOTO_FIELD, 'photo_type');
+  } else if (files.some((f) => f.bytes.byteLength > MAX_PHOTO_BYTES)) {
+    addError(errors, PHOTO_FIELD, 'photo_too_large');
+  }
+}
+
+// Used by zod only for issues whose schema names no key of its own.
+function fallbackError(issue: { code?: string; input?: unknown }): FieldErrorKey {
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  if (issue.code === 'invalid_value') return 'invalid_choice';
+  return 'malformed';
+}
+
+function fieldOf(path: readonly PropertyKey[]): string {
+  const field = path[0];
+  if (typeof field !== 'string') return FORM_ERROR;
+  return (hiddenFields as readonly string[]).includes(field) ? FORM_ERROR : field;
+}
+
+function keyOf(message: string): FieldErrorKey {
+  return errorKeys.find((k) => k === message) ?? 'malformed';
+}
+
+function addError(errors: FieldErrors, field: string, key: FieldErrorKey): void {
+  // The first error per field is the one worth showing.
+  errors[field] ??= key;
+}
+
+/**
+ * True for what is almost surely a bot: the hidden `website` field filled in, or the form sent
+ * faster than a person can read it (`filled_ms`, set by the island; absent without JS).
+ * The caller answers bots as if all went well and drops the submission.
+ */
+export function isBot(fields: Map<string, string[]>, minFillMs = 3000): boolean {
+  if ((fields.get('website') ?? []).some((v) => v !== '')) return true;
+  const filled = fields.get('filled_ms')?.[0]?.trim();
+  return filled !== undefined && WHOLE_NUMBER.test(filled) && Number(filled) < minFillMs;
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
+  return signature.every((b, i) => bytes[offset + i] === b);
+}
+
+/** The image type by magic bytes (JPEG, PNG, WebP), never by name or declared type. */
+export function sniffImageType(bytes: Uint8Array): UploadedFile['type'] {
+  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
+  if (startsWith(bytes, PNG_SIGNATURE)) return 'image/png';
+  // RIFF <4-byte size> WEBP
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) {
+    return 'image/webp';
+  }
+  return 'application/octet-stream';
+}

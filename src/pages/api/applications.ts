@@ -1,0 +1,42 @@
+// The one endpoint. Thin: the pipeline (src/applications/) does the work; this file maps its
+// outcome to JSON for the island or to the localized HTML answer page for a plain form post.
+import type { APIRoute } from 'astro';
+import { clientAddress } from '../../applications/address.ts';
+import { answerHeaders, htmlAnswer, jsonAnswer } from '../../applications/answer.ts';
+import { submitApplication } from '../../applications/pipeline.ts';
+import { getRuntime } from '../../applications/runtime.ts';
+import { useTranslations } from '../../i18n/index.ts';
+import { isLocale } from '../../i18n/locales.ts';
+import { pickLocale } from '../../i18n/negotiate.ts';
+
+export const prerender = false;
+
+const wantsJson = (request: Request) => (request.headers.get('accept') ?? '').includes('application/json');
+
+export const POST: APIRoute = async (context) => {
+  const { request } = context;
+  const runtime = await getRuntime();
+  const address = clientAddress(request.headers.get('x-forwarded-for'), context.clientAddress, runtime.config.trustProxy);
+  const outcome = await submitApplication(request, address, runtime.deps);
+  // Errors before the body was read have no `locale` field: use the browser's languages.
+  const locale = isLocale(outcome.locale) ? outcome.locale : pickLocale(request.headers.get('accept-language'));
+  const t = useTranslations(locale);
+  const headers = answerHeaders(outcome);
+  if (wantsJson(request)) {
+    const { status, body } = jsonAnswer(outcome, t);
+    return Response.json(body, { status, headers });
+  }
+  context.locals.answer = htmlAnswer(outcome, t);
+  // The answer page renders with the site layout; a fresh GET request, since the body is used.
+  const response = await context.rewrite(new Request(new URL(`/${locale}/answer/`, context.url), { headers: request.headers }));
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
+};
+
+export const ALL: APIRoute = ({ request }) => {
+  const t = useTranslations(pickLocale(request.headers.get('accept-language')));
+  return Response.json(
+    { ok: false, error: 'method_not_allowed', message: t('errors.method_not_allowed') },
+    { status: 405, headers: { Allow: 'POST', 'Cache-Control': 'no-store' } },
+  );
+};

@@ -1,0 +1,92 @@
+import { expect } from '@playwright/test';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sink, SinkRequest } from './sink.ts';
+
+/** Values no real application contains, to find anywhere they should not be. */
+export const marker = (name: string) => `ZQX-${name}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** A complete, valid help request as form fields (Cyrillic included). */
+export function helpFields(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+  return {
+    kind: 'help',
+    locale: 'ru',
+    consent: 'yes',
+    for: 'self',
+    situation: ['labour', 'documents_taken'],
+    danger_now: 'no',
+    country: 'Россия',
+    place: 'Кирпичный завод у трассы',
+    message: 'Меня держат на заводе, паспорт забрали.',
+    contact_safe: 'yes',
+    contact_channels: ['sms'],
+    contact_value: '+79990000000',
+    contact_time: 'вечером',
+    reply_language: 'ru',
+    website: '',
+    ...overrides,
+  };
+}
+
+/** A complete, valid missing-person request (photos are added as files). */
+export function missingFields(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+  return {
+    kind: 'missing',
+    locale: 'ru',
+    consent: 'yes',
+    person_name: 'Иван Петров',
+    person_age: '34',
+    last_seen_place: 'Махачкала',
+    last_seen_date: '2026-03-01',
+    circumstances: 'Уехал на заработки по объявлению, перестал отвечать.',
+    police_report: 'no',
+    applicant_name: 'Мария Петрова',
+    applicant_relation: 'сестра',
+    consent_publish: 'yes',
+    consent_show_rescued: 'no',
+    contact_safe: 'yes',
+    contact_channels: ['call'],
+    contact_value: '+79991112233',
+    website: '',
+    ...overrides,
+  };
+}
+
+export function urlencoded(fields: Record<string, string | string[]>): URLSearchParams {
+  const body = new URLSearchParams();
+  for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) body.append(name, v);
+  return body;
+}
+
+export function multipart(fields: Record<string, string | string[]>, photos: { bytes: Uint8Array; name: string; type: string }[] = []): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(name, v);
+  for (const p of photos) form.append('photos', new Blob([p.bytes], { type: p.type }), p.name);
+  return form;
+}
+
+/** POSTs as our own page would (same Origin), asking for JSON unless told otherwise. */
+export function post(url: string, body: BodyInit, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/api/applications`, {
+    method: 'POST',
+    body,
+    headers: { origin: url, accept: 'application/json', ...headers },
+  });
+}
+
+/** Waits until the sink has received `count` mails. */
+export async function mailsFor(sink: Sink, reference: string, timeoutMs = 15_000): Promise<SinkRequest[]> {
+  const find = () => sink.requests.filter((r) => (r.body as { subject?: string } | null)?.subject?.includes(reference));
+  await expect.poll(() => find().length, { timeout: timeoutMs }).toBeGreaterThan(0);
+  return find();
+}
+
+/** Every file under `dir`, recursively, as text (to grep for values that must not be there). */
+export function filesUnder(dir: string): { path: string; text: string }[] {
+  const walk = (d: string): string[] =>
+    readdirSync(d).flatMap((name) => {
+      const path = join(d, name);
+      return statSync(path).isDirectory() ? walk(path) : [path];
+    });
+  return walk(dir).map((path) => ({ path, text: readFileSync(path, 'latin1') + readFileSync(path, 'utf8') }));
+}

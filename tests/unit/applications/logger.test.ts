@@ -1,0 +1,67 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, createMemoryLogger } from '../../../src/applications/logger.ts';
+
+const CONTENT = 'Меня держат на ферме, телефон +7 900 000-00-00';
+
+describe('logger', () => {
+  it('writes one JSON line per event with time, level and event', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+    const logger = createLogger(stream);
+    logger.info('delivered', { reference: 'K7M2-PQ4X', kind: 'help', duration_ms: 12.7, attempts: 1 });
+    logger.error('outbox_unavailable', { error: 'ENOTDIR' });
+    const lines = chunks.join('').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(2);
+    const first = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+    expect(first).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      level: 'info',
+      event: 'delivered',
+      reference: 'K7M2-PQ4X',
+      kind: 'help',
+      duration_ms: 13,
+      attempts: 1,
+    });
+    expect(JSON.parse(lines[1] ?? '')).toMatchObject({ level: 'error', error: 'ENOTDIR' });
+  });
+
+  it('drops keys that are not whitelisted, and counts them', () => {
+    const logger = createMemoryLogger();
+    logger.warn('delivery_failed', { reference: 'K7M2-PQ4X', text: CONTENT, fields: { name: CONTENT }, email: 'a@b.org' });
+    expect(logger.lines.join('\n')).not.toContain('ферме');
+    expect(logger.lines.join('\n')).not.toContain('a@b.org');
+    expect(logger.entries()[0]).toMatchObject({ event: 'delivery_failed', reference: 'K7M2-PQ4X', dropped: 3 });
+  });
+
+  it('drops whitelisted keys whose values do not have the expected shape', () => {
+    const logger = createMemoryLogger();
+    logger.info('x', {
+      reference: CONTENT,
+      references: ['K7M2-PQ4X', CONTENT],
+      kind: CONTENT,
+      count: CONTENT,
+      store: CONTENT,
+      fingerprints: ['ABCDEF0123456789ABCDEF0123456789ABCDEF01', CONTENT],
+    });
+    const entry = logger.entries()[0];
+    expect(logger.lines[0]).not.toContain('ферме');
+    expect(entry).toMatchObject({ references: ['K7M2-PQ4X'], fingerprints: ['ABCDEF0123456789ABCDEF0123456789ABCDEF01'], dropped: 4 });
+  });
+
+  it('keeps free-text errors short and on one line', () => {
+    const logger = createMemoryLogger();
+    logger.warn('delivery_failed', { error: `first line\nsecond ${'x'.repeat(500)}` });
+    const error = logger.entries()[0]?.['error'] as string;
+    expect(error).not.toContain('\n');
+    expect(error.length).toBeLessThanOrEqual(201);
+  });
+
+  it('refuses an event name that is not a code', () => {
+    const logger = createMemoryLogger();
+    logger.info(CONTENT);
+    expect(logger.entries()[0]?.['event']).toBe('invalid_event_name');
+  });
+});
