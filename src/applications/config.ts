@@ -46,6 +46,7 @@ const VARIABLES = [
   'RATE_LIMIT_GLOBAL',
   'TRUST_PROXY',
   'OUTBOX_RETRY_SECONDS',
+  'MAIL_TIMEOUT_SECONDS',
   'OUTBOX_DIR',
   'DEV_KEYS_DIR',
 ] as const;
@@ -134,6 +135,8 @@ const rawSchema = z.strictObject({
   RATE_LIMIT_GLOBAL: rate().default(parseRate('300/1h')),
   TRUST_PROXY: integer(0, 10).default(0),
   OUTBOX_RETRY_SECONDS: integer(1, 86_400).default(30),
+  // Resend has no timeout of its own: a hung provider must not hold a delivery forever.
+  MAIL_TIMEOUT_SECONDS: integer(1, 300).default(15),
   OUTBOX_DIR: z.string().default('var/outbox'),
   DEV_KEYS_DIR: z.string().default('var/dev-keys'),
 });
@@ -185,6 +188,7 @@ function toConfig(raw: Raw) {
       baseUrl: raw.RESEND_BASE_URL,
       from: raw.MAIL_FROM ?? '',
       to: raw.STAFF_EMAILS ?? [],
+      timeoutMs: raw.MAIL_TIMEOUT_SECONDS * 1000,
     },
     limiterStore: limiterStore(raw),
     rateLimitSecret: raw.RATE_LIMIT_SECRET ?? randomBytes(32).toString('hex'),
