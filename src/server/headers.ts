@@ -26,7 +26,7 @@ const permissionsPolicy = [
 ].map((feature) => `${feature}=()`).join(', ');
 
 /** Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint. */
-const noStore = /^\/(?:api\/|[a-z]{2}\/(?:help|missing|answer)\/)/;
+const noStore = /^\/(?:api\/applications|[a-z]{2}\/(?:help|missing|answer))(?:\/|$)/;
 
 /** Returns a function that sets the security headers on a response before the site handles it. */
 export function securityHeaders(publicUrl: string) {
