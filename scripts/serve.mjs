@@ -5,6 +5,7 @@ import http from 'node:http';
 import { startIntake } from '../src/server/start.ts';
 import { securityHeaders } from '../src/server/headers.ts';
 import { createGate } from '../src/server/gate.ts';
+import { bodyLimits } from '../src/applications/pipeline.ts';
 
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
 // Astro's own "listening" line is replaced by ours (one JSON line per event).
@@ -17,8 +18,9 @@ const intake = await startIntake().catch((error) => {
 const { handler } = await import('../dist/server/entry.mjs');
 const { config, logger } = intake;
 const addHeaders = securityHeaders(config.publicUrl);
-// Enough for bursts on 2 cores; each running upload may hold up to 16 MB.
-const uploads = createGate(8);
+// Bodies are held in memory while checked and encrypted: 64 MB in flight at most (four of the
+// largest uploads); small posts are never held back by the cap.
+const uploads = createGate({ maxBytes: 64 * 1024 * 1024, unknownBytes: bodyLimits.maxBytes, maxQueue: 1000, maxWaitMs: 30_000 });
 
 const server = http.createServer((req, res) => {
   addHeaders(req, res);
