@@ -6,6 +6,7 @@ import sitemap from '@astrojs/sitemap';
 import { defaultLocale, localeCodes, locales } from './src/i18n/locales.ts';
 
 // Not pages to index: the form endpoint's answers, the API, and `/` (a redirect by language).
+/** @param {string} page */
 const notInSitemap = (page) => /^\/(?:[^/]+\/)?(?:answer|api)\/|^\/$/.test(new URL(page).pathname);
 
 export default defineConfig({

@@ -5,9 +5,10 @@
 import type { IntakeError, ErrorCode } from './errors.ts';
 import type { Outcome } from './pipeline.ts';
 import type { Kind } from './types.ts';
+import type { Translate } from '../i18n/index.ts';
 import { contacts } from '../data/contacts.ts';
 
-type T = (key: string, options?: Record<string, unknown>) => string;
+type T = Translate;
 
 // 429 and 503 must never be a dead end: their messages name the numbers to call.
 const numbers = { hotline: contacts.hotline.display, police: contacts.police.display };

@@ -186,7 +186,7 @@ async function toUpload(field: string, file: File, previous: number, limits: Bod
 function boundaryOf(contentType: string): string | undefined {
   for (const parameter of contentType.split(';').slice(1)) {
     const eq = parameter.indexOf('=');
-    if (parameter.slice(0, eq).trim().toLowerCase() !== 'boundary') continue;
+    if (eq === -1 || parameter.slice(0, eq).trim().toLowerCase() !== 'boundary') continue;
     const value = parameter.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
     return BOUNDARY.test(value) ? value : undefined;
   }

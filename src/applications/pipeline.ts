@@ -13,8 +13,8 @@ import { parseRequest } from './parse.ts';
 import { addressKey, checkLimits, type Limiters } from './ratelimit.ts';
 import { newReference } from './reference.ts';
 import { composeReport, padText } from './report.ts';
-import { isBot, validateFields } from './schema.ts';
-import type { Kind, Logger, Mailer } from './types.ts';
+import { isBot, validateFields, type Application } from './schema.ts';
+import type { Envelope, Kind, Logger, Mailer, UploadedFile } from './types.ts';
 
 /** Caps applied before anything is buffered; photos are 3 × 5 MB at most, plus the text. */
 export const bodyLimits = {
@@ -65,31 +65,18 @@ export async function submitApplication(request: Request, address: string, deps:
     const limit = await checkLimits({ limiters: deps.limiters, kind, addressKey: addressKey(deps.rateLimitSecret, address), logger: deps.logger });
     if (!limit.ok) throw new RateLimitedError(limit.retryAfterSeconds);
 
-    const reference = newReference();
     if (isBot(fields)) {
       // A bot gets an ordinary-looking answer, so it learns nothing; nothing is kept or sent.
       deps.logger.info('application.bot', { kind, duration_ms: Date.now() - started });
-      return { ok: true, reference, kind, locale: first(fields, 'locale') };
+      return { ok: true, reference: newReference(), kind, locale: first(fields, 'locale') };
     }
     const result = validateFields(fields, raw.files);
     if (!result.ok) throw new ValidationError(result.fields);
     const application = result.application;
-
-    const envelope = await encryptApplication(
-      {
-        reference,
-        kind: application.kind,
-        createdAt: new Date().toISOString(),
-        text: padText(composeReport(application, metaOf(reference, raw.files.length))),
-        photos: raw.files.map((f) => ({ bytes: f.bytes, type: f.type })),
-      },
-      deps.keys,
-    );
-    // Kept on disk (fsync'd) before the applicant hears "received": nothing accepted is lost.
-    await deps.outbox.keep(envelope);
-    deps.logger.info('application.kept', { reference, kind: application.kind, duration_ms: Date.now() - started });
+    const envelope = await encryptAndKeep(application, raw.files, deps);
+    deps.logger.info('application.kept', { reference: envelope.reference, kind: application.kind, duration_ms: Date.now() - started });
     deliverLater(envelope.reference, deps);
-    return { ok: true, reference, kind: application.kind, locale: application.locale };
+    return { ok: true, reference: envelope.reference, kind: application.kind, locale: application.locale };
   } catch (error) {
     const known = error instanceof IntakeError ? error : unexpected(error, deps.logger);
     deps.logger.info('application.refused', { error: known.code, status: known.status, duration_ms: Date.now() - started });
@@ -97,8 +84,32 @@ export async function submitApplication(request: Request, address: string, deps:
   }
 }
 
-function metaOf(reference: string, photoCount: number) {
-  return { reference, receivedAt: new Date().toISOString(), encryptedOnDevice: false, photoCount };
+/**
+ * Encrypts under a fresh reference and keeps it on disk (fsync'd) before the applicant hears
+ * "received": nothing accepted is lost. The outbox never overwrites a reference, so in the
+ * unlikely case a code is already waiting there, a new one is drawn (it is inside the ciphertext).
+ */
+async function encryptAndKeep(application: Application, photos: UploadedFile[], deps: IntakeDeps): Promise<Envelope> {
+  for (let attempt = 1; ; attempt++) {
+    const reference = newReference();
+    const envelope = await encryptApplication(
+      {
+        reference,
+        kind: application.kind,
+        createdAt: new Date().toISOString(),
+        text: padText(composeReport(application, { reference, receivedAt: new Date().toISOString(), encryptedOnDevice: false, photoCount: photos.length })),
+        photos: photos.map((f) => ({ bytes: f.bytes, type: f.type })),
+      },
+      deps.keys,
+    );
+    try {
+      await deps.outbox.keep(envelope);
+      return envelope;
+    } catch (error) {
+      const collided = (error as { cause?: { code?: string } }).cause?.code === 'EEXIST';
+      if (!collided || attempt >= 3) throw error;
+    }
+  }
 }
 
 /** Delivery runs after the answer: a slow or failing mail provider never delays or fails the applicant. */

@@ -3,7 +3,9 @@
  * Kept on `zod/mini` and free of Node APIs so the islands' bundle stays small; the field names,
  * option values and error keys here are a contract with the forms, the UI strings and the report.
  */
-import { z } from 'zod/mini';
+// A namespace import, not `import { z }`: bundlers can then drop what is unused (the `z` object
+// drags in every locale and JSON Schema: about 90 kB gzipped instead of 10 kB for the islands).
+import * as z from 'zod/mini';
 import { localeCodes } from '../i18n/locales.ts';
 import type { LocaleCode } from '../i18n/locales.ts';
 import type { Kind, UploadedFile } from './types.ts';

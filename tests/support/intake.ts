@@ -61,7 +61,7 @@ export function urlencoded(fields: Record<string, string | string[]>): URLSearch
 export function multipart(fields: Record<string, string | string[]>, photos: { bytes: Uint8Array; name: string; type: string }[] = []): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) for (const v of [value].flat()) form.append(name, v);
-  for (const p of photos) form.append('photos', new Blob([p.bytes], { type: p.type }), p.name);
+  for (const p of photos) form.append('photos', new Blob([new Uint8Array(p.bytes)], { type: p.type }), p.name);
   return form;
 }
 

@@ -70,7 +70,10 @@ describe('loadConfig', () => {
       baseUrl: 'http://127.0.0.1:9',
       from: 'Alternativa <intake@example.org>',
       to: ['staff@example.org', 'second@example.org'],
+      timeoutMs: 15_000,
     });
+    expect(loadConfig({ ...process.env, RESEND_API_KEY: 're_x', STAFF_EMAILS: 'a@b.org', MAIL_FROM: 'c@d.org', MAIL_TIMEOUT_SECONDS: '3' }).mail?.timeoutMs).toBe(3000);
+    expect(() => loadConfig({ MAIL_TIMEOUT_SECONDS: '0' })).toThrow(/MAIL_TIMEOUT_SECONDS/);
     expect(config.keys).toEqual({ source: 'env', armored: KEY });
     expect(config.limiterStore).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(config.rateLimitAddress).toEqual({ limit: 20, window: '1d', windowMs: 86_400_000 });

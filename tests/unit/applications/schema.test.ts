@@ -111,6 +111,15 @@ describe('validateFields: valid applications', () => {
     expect(Object.keys(app).sort()).toEqual(['consent', 'contact_safe', 'for', 'kind', 'locale', 'message']);
   });
 
+  it('works on a map built from FormData, as a form island builds it', () => {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(missing)) for (const v of [value].flat()) form.append(name, v);
+    form.append('photos', new File([], ''));
+    const fields = new Map<string, string[]>();
+    for (const [name, value] of form) if (typeof value === 'string') fields.set(name, [...(fields.get(name) ?? []), value]);
+    expect(validateFields(fields)).toMatchObject({ ok: true, application: { kind: 'missing', person_name: 'Мария Иванова' } });
+  });
+
   it('drops empty and blank optional fields instead of keeping empty strings', () => {
     const app = valid({ ...help, name: '   ', country: '', place: '\n' });
     expect(app).not.toHaveProperty('name');
@@ -230,6 +239,11 @@ describe('validateFields: contact', () => {
     expect(valid({ ...noContact, contact_safe: 'unsure' })).toBeTruthy();
     expect(errorsOf(without(help, 'contact_value'))).toEqual({ contact_value: 'contact_required' });
     expect(errorsOf(without(help, 'contact_channels'))).toEqual({ contact_channels: 'contact_channel_required' });
+  });
+
+  it.each(contactChannels)('accepts the channel %s alone', (channel) => {
+    const value = channel === 'email' ? 'a@example.org' : '+7 900 123-45-67';
+    expect(valid({ ...help, contact_channels: [channel], contact_value: value })).toMatchObject({ contact_channels: [channel] });
   });
 
   it('wants an e-mail address in the value when e-mail is a channel', () => {
