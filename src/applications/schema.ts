@@ -26,6 +26,7 @@ export const errorKeys = [
   'unknown_field',
   'repeated_field',
   'photo_type',
+  'photo_extra_data',
   'photo_too_large',
   'photo_count',
   'malformed',
@@ -106,8 +107,11 @@ export const multiValueFields = ['contact_channels', 'situation'] as const;
 export const hiddenFields = ['kind', 'locale', 'website', 'filled_ms'] as const;
 
 // C0 and C1 controls and DEL; line breaks and tabs are allowed only where the form has a textarea.
-const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f]/;
-const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+// Also the bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069): nobody types them,
+// and they can make text in the staff report read differently from what it is. The marks
+// (U+200E/200F, U+061C) that right-to-left keyboards do insert stay allowed.
+const CONTROL_IN_LINE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 // With the `u` flag a surrogate pair is one code point, so this matches only lone halves,
 // which no encoder can turn into UTF-8 for the report.
 const LONE_SURROGATE = /[\ud800-\udfff]/u;
@@ -329,6 +333,8 @@ function checkPhotos(kind: Kind, files: UploadedFile[], errors: FieldErrors): vo
     addError(errors, PHOTO_FIELD, 'photo_count');
   } else if (files.some((f) => f.type === 'application/octet-stream')) {
     addError(errors, PHOTO_FIELD, 'photo_type');
+  } else if (files.some((f) => !endsAsImage(f.bytes, f.type))) {
+    addError(errors, PHOTO_FIELD, 'photo_extra_data');
   } else if (files.some((f) => f.bytes.byteLength > MAX_PHOTO_BYTES)) {
     addError(errors, PHOTO_FIELD, 'photo_too_large');
   }
@@ -371,6 +377,31 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
   return signature.every((b, i) => bytes[offset + i] === b);
+}
+
+/**
+ * Does the file end where its image ends? Bytes appended after the picture (a script, an
+ * archive: a "polyglot" file) would travel to staff inside the photo; some phones also append
+ * a video (motion photos), and the person is then asked for a plain copy of the picture.
+ * JPEG ends with the EOI marker (trailing zero padding allowed), PNG with the IEND chunk,
+ * WebP's RIFF header states its own length.
+ */
+export function endsAsImage(bytes: Uint8Array, type: UploadedFile['type']): boolean {
+  const n = bytes.byteLength;
+  if (type === 'image/png') {
+    const iend = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+    return n >= 12 && startsWith(bytes, iend, n - 12);
+  }
+  if (type === 'image/webp') {
+    const riffSize = n >= 8 ? (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16)) + bytes[7]! * 2 ** 24 : -1;
+    return riffSize + 8 === n || (riffSize % 2 === 1 && riffSize + 9 === n);
+  }
+  if (type === 'image/jpeg') {
+    let end = n;
+    while (end > 2 && bytes[end - 1] === 0x00) end--;
+    return bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
+  }
+  return false;
 }
 
 /** The image type by magic bytes (JPEG, PNG, WebP), never by name or declared type. */

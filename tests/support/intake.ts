@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sink, SinkRequest } from './sink.ts';
 
@@ -83,6 +83,7 @@ export async function mailsFor(sink: Sink, reference: string, timeoutMs = 15_000
 
 /** Every file under `dir`, recursively, as text (to grep for values that must not be there). */
 export function filesUnder(dir: string): { path: string; text: string }[] {
+  if (!existsSync(dir)) return [];
   const walk = (d: string): string[] =>
     readdirSync(d).flatMap((name) => {
       const path = join(d, name);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  endsAsImage,
   contactChannels,
   errorKeys,
   fieldNames,
@@ -89,7 +90,15 @@ function isoDate(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-const photo = (type: UploadedFile['type'], size = 10): UploadedFile => ({ field: 'photos', type, bytes: new Uint8Array(size) });
+/** Bytes of `size` that end the way a complete image of `type` ends (the content is not checked). */
+function imageBytes(type: UploadedFile['type'], size: number): Uint8Array {
+  const bytes = new Uint8Array(Math.max(size, 16));
+  if (type === 'image/jpeg') bytes.set([0xff, 0xd9], bytes.length - 2);
+  if (type === 'image/png') bytes.set([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], bytes.length - 12);
+  if (type === 'image/webp') new DataView(bytes.buffer).setUint32(4, bytes.length - 8, true);
+  return bytes;
+}
+const photo = (type: UploadedFile['type'], size = 16): UploadedFile => ({ field: 'photos', type, bytes: imageBytes(type, size) });
 
 describe('validateFields: valid applications', () => {
   it('accepts a full help request in Cyrillic and types its numbers', () => {
@@ -345,6 +354,19 @@ describe('validateFields: photos', () => {
     expect(sniffImageType(new TextEncoder().encode('RIFF\u0000\u0000\u0000\u0000WAVEfmt '))).toBe('application/octet-stream');
     expect(sniffImageType(Uint8Array.of(0x89, 0x50, 0x4e, 0x47))).toBe('application/octet-stream');
     expect(sniffImageType(new Uint8Array(0))).toBe('application/octet-stream');
+  });
+
+  it('refuses a photo with bytes appended after the image (a script, a motion-photo video)', () => {
+    const script = new TextEncoder().encode('<script>alert(1)</script>');
+    for (const type of ['image/jpeg', 'image/png', 'image/webp'] as const) {
+      const clean = imageBytes(type, 64);
+      expect(endsAsImage(clean, type), type).toBe(true);
+      const appended = new Uint8Array([...clean, ...script]);
+      expect(endsAsImage(appended, type), type).toBe(false);
+      expect(errorsOf(missing, [{ field: 'photos', type, bytes: appended }])).toEqual({ photos: 'photo_extra_data' });
+    }
+    // Zero padding after a JPEG's end marker is common and harmless.
+    expect(endsAsImage(new Uint8Array([...imageBytes('image/jpeg', 32), 0, 0, 0]), 'image/jpeg')).toBe(true);
   });
 });
 

@@ -1,0 +1,190 @@
+// Hostile input never hurts: each request gets the right 4xx with a localized message, never a
+// 5xx; the server stays up; nothing is kept or delivered.
+import { expect, test } from '@playwright/test';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { startServer, type RunningServer } from '../support/server.ts';
+import { startSink, type Sink } from '../support/sink.ts';
+import { jpeg, png } from '../support/images.ts';
+import { filesUnder, helpFields, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+let server: RunningServer;
+let sink: Sink;
+test.beforeAll(async () => {
+  sink = await startSink();
+  server = await startServer({
+    RESEND_API_KEY: 're_test_key',
+    RESEND_BASE_URL: sink.url,
+    STAFF_EMAILS: 'staff@example.org',
+    MAIL_FROM: 'intake@example.org',
+    RATE_LIMIT_ADDRESS: '100000/10m',
+  });
+});
+test.afterAll(async () => {
+  await server?.stop();
+  await sink?.close();
+});
+
+interface Raw {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A raw HTTP/1.1 request over a socket, for bodies and headers no well-behaved client sends
+ * (a Content-Length that lies, chunked bodies, broken multipart). The server may answer and
+ * close before it has read everything: that is the point.
+ */
+function raw(options: { method?: string; headers?: Record<string, string>; chunks?: (string | Buffer)[]; chunked?: boolean }): Promise<Raw> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    const headers = { host: `127.0.0.1:${server.port}`, origin: server.url, accept: 'application/json', connection: 'close', ...options.headers };
+    const body = (options.chunks ?? []).map((c) => Buffer.from(c));
+    if (options.chunked) Object.assign(headers, { 'transfer-encoding': 'chunked' });
+    else if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
+      Object.assign(headers, { 'content-length': String(body.reduce((n, b) => n + b.length, 0)) });
+    }
+    const head = `${options.method ?? 'POST'} /api/applications HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
+    socket.setTimeout(30_000, () => socket.destroy(new Error('no answer in 30 s')));
+    socket.on('data', (d) => received.push(d));
+    socket.on('error', (error: NodeJS.ErrnoException) => (['EPIPE', 'ECONNRESET'].includes(error.code ?? '') ? undefined : reject(error)));
+    socket.on('close', () => {
+      const all = Buffer.concat(received);
+      const split = all.indexOf('\r\n\r\n');
+      const [statusLine = '', ...lines] = all.subarray(0, split).toString('latin1').split('\r\n');
+      const parsed = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      let payload = all.subarray(split + 4);
+      // Only the first answer counts: what may follow is the server refusing the unread rest.
+      if (parsed['transfer-encoding'] === 'chunked') payload = dechunk(payload);
+      else if (parsed['content-length']) payload = payload.subarray(0, Number(parsed['content-length']));
+      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers: parsed, body: payload.toString('utf8') });
+    });
+    socket.write(head);
+    for (const chunk of body) socket.write(options.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);
+    if (options.chunked) socket.write('0\r\n\r\n');
+  });
+}
+
+function dechunk(bytes: Buffer): Buffer {
+  const out: Buffer[] = [];
+  let rest = bytes;
+  for (;;) {
+    const line = rest.indexOf('\r\n');
+    const size = parseInt(rest.subarray(0, line).toString('latin1'), 16);
+    if (!size) return Buffer.concat(out);
+    out.push(rest.subarray(line + 2, line + 2 + size));
+    rest = rest.subarray(line + 2 + size + 2);
+  }
+}
+
+const json = (r: Raw) => JSON.parse(r.body) as { ok: boolean; error: string; message: string; fields?: Record<string, string> };
+
+async function expectRefused(r: Raw | Response, status: number, error: string, field?: string) {
+  const body = r instanceof Response ? ((await r.json()) as ReturnType<typeof json>) : json(r);
+  expect(r.status).toBe(status);
+  expect(body.ok).toBe(false);
+  expect(body.error).toBe(error);
+  expect(body.message.length).toBeGreaterThan(10);
+  if (field) expect(body.fields?.[field], `error at ${field}`).toBeTruthy();
+  return body;
+}
+
+const boundary = '----hostile';
+const part = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+const multipartHeaders = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+const validParts = Object.entries(helpFields()).flatMap(([n, v]) => [v].flat().map((x) => part(n, x))).join('');
+
+test('bodies over the cap: declared, undeclared (chunked), lying about their length', async () => {
+  const big = Buffer.alloc(1024 * 1024, 'a');
+  await expectRefused(await raw({ headers: { ...multipartHeaders, 'content-length': String(40 * 1024 * 1024) }, chunks: [validParts] }), 413, 'too_large');
+  await expectRefused(await raw({ headers: multipartHeaders, chunked: true, chunks: [validParts, ...Array(20).fill(big)] }), 413, 'too_large');
+  await expectRefused(await raw({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunked: true, chunks: Array(20).fill(big) }), 413, 'too_large');
+});
+
+test('wrong, missing and JSON content types', async () => {
+  for (const type of ['text/plain', 'application/json', 'application/xml', 'image/jpeg']) {
+    await expectRefused(await raw({ headers: { 'content-type': type }, chunks: [JSON.stringify(helpFields())] }), 415, 'unsupported_media_type');
+  }
+  await expectRefused(await raw({ chunks: ['kind=help'] }), 415, 'unsupported_media_type');
+});
+
+test('malformed multipart: bad boundary, truncated, huge part headers, thousands of parts', async () => {
+  await expectRefused(await raw({ headers: { 'content-type': 'multipart/form-data; boundary=other' }, chunks: [validParts + `--${boundary}--\r\n`] }), 400, 'validation', '_form');
+  await expectRefused(await raw({ headers: { 'content-type': 'multipart/form-data' }, chunks: [validParts] }), 400, 'validation', '_form');
+  await expectRefused(await raw({ headers: multipartHeaders, chunks: [validParts.slice(0, validParts.length - 40)] }), 400, 'validation', '_form');
+  const hugeHeader = `--${boundary}\r\nContent-Disposition: form-data; name="message"\r\nX-Junk: ${'x'.repeat(200_000)}\r\n\r\nhi\r\n`;
+  const huge = await raw({ headers: multipartHeaders, chunks: [validParts + hugeHeader + `--${boundary}--\r\n`] });
+  expect([400, 413]).toContain(huge.status);
+  const many = Array.from({ length: 5000 }, (_, i) => part(`f${i}`, 'x')).join('');
+  const thousands = await raw({ headers: multipartHeaders, chunks: [validParts + many + `--${boundary}--\r\n`] });
+  expect([400, 413]).toContain(thousands.status);
+});
+
+test('files: text renamed .jpg, an image with a script appended, a fourth photo', async () => {
+  const text = { bytes: new TextEncoder().encode('just text'), name: 'photo.jpg', type: 'image/jpeg' };
+  await expectRefused(await post(server.url, multipart(missingFields(), [text])), 400, 'validation', 'photos');
+  const script = new TextEncoder().encode('<script>alert(1)</script>');
+  for (const image of [jpeg(), png(4, 4)]) {
+    const polyglot = { bytes: new Uint8Array([...image, ...script]), name: 'p.jpg', type: 'image/jpeg' };
+    const body = await expectRefused(await post(server.url, multipart(missingFields(), [polyglot])), 400, 'validation', 'photos');
+    expect(body.fields?.['photos']).toMatch(/лишние данные/);
+  }
+  const four = Array.from({ length: 4 }, () => ({ bytes: jpeg(), name: 'a.jpg', type: 'image/jpeg' }));
+  await expectRefused(await post(server.url, multipart(missingFields(), four)), 400, 'validation', 'photos');
+  const photoOnHelp = [{ bytes: jpeg(), name: 'a.jpg', type: 'image/jpeg' }];
+  await expectRefused(await post(server.url, multipart(helpFields(), photoOnHelp)), 400, 'validation', '_form');
+});
+
+test('fields repeated, unknown, too long, invalid UTF-8, control characters, bidi overrides', async () => {
+  const form = (fields: Record<string, string | string[]>) => post(server.url, urlencoded(fields));
+  await expectRefused(await form({ ...helpFields(), message: ['one', 'two'] }), 400, 'validation', 'message');
+  await expectRefused(await form({ ...helpFields(), admin: 'true' }), 400, 'validation', '_form');
+  await expectRefused(await form(helpFields({ name: 'x'.repeat(100_000) })), 400, 'validation', 'name');
+  await expectRefused(await form(helpFields({ message: 'x'.repeat(5001) })), 400, 'validation', 'message');
+  await expectRefused(await raw({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: [Buffer.concat([Buffer.from(urlencoded(helpFields()).toString() + '&name='), Buffer.from([0xc3, 0x28, 0xff])])] }), 400, 'validation');
+  await expectRefused(await raw({ headers: multipartHeaders, chunks: [Buffer.concat([Buffer.from(validParts + `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n`), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from(`\r\n--${boundary}--\r\n`)])] }), 400, 'validation');
+  await expectRefused(await form(helpFields({ name: 'Анна\u0007' })), 400, 'validation', 'name');
+  await expectRefused(await form(helpFields({ message: 'Платить \u202Eвсё\u202C' })), 400, 'validation', 'message');
+  // Header injection: a line break in a one-line field never reaches a header; it is refused.
+  await expectRefused(await form(helpFields({ contact_value: 'a@b.org\r\nBcc: all@example.org' })), 400, 'validation', 'contact_value');
+});
+
+test('HTML and script in every field: kept as text, shown escaped when the form comes back', async () => {
+  const evil = '<script>document.title="pwned"</script><img src=x onerror=alert(1)>';
+  const fields = Object.fromEntries(Object.entries(helpFields()).map(([k, v]) => [k, ['kind', 'locale', 'for', 'situation', 'danger_now', 'contact_safe', 'contact_channels', 'consent', 'website', 'reply_language'].includes(k) ? v : evil]));
+  // As JSON the messages are ours, never the input echoed.
+  const body = await expectRefused(await post(server.url, urlencoded({ ...fields, message: '' })), 400, 'validation', 'message');
+  expect(JSON.stringify(body)).not.toContain('<script>');
+  // As a page the typed values come back escaped.
+  const page = await post(server.url, urlencoded({ ...fields, message: '' }), { accept: 'text/html' });
+  expect(page.status).toBe(400);
+  const html = await page.text();
+  expect(html).not.toContain(evil);
+  expect(html).toContain('&lt;script&gt;');
+});
+
+test('a missing or foreign Origin is refused before the body is read', async () => {
+  const noOrigin = await fetch(`${server.url}/api/applications`, { method: 'POST', body: urlencoded(helpFields()), headers: { accept: 'application/json' } });
+  await expectRefused(noOrigin, 403, 'forbidden');
+  const foreign = await fetch(`${server.url}/api/applications`, { method: 'POST', body: urlencoded(helpFields()), headers: { accept: 'application/json', origin: 'null' } });
+  await expectRefused(foreign, 403, 'forbidden');
+});
+
+test('other methods are refused', async () => {
+  for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+    const r = await raw({ method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: method === 'GET' ? [] : ['kind=help'] });
+    expect(r.status, method).toBe(405);
+    expect(r.headers['allow']).toContain('POST');
+  }
+});
+
+test('after all that: the server is up, nothing was kept or delivered, no 5xx was logged', async () => {
+  expect((await fetch(server.url + '/ru/')).status).toBe(200);
+  expect(sink.requests).toEqual([]);
+  expect(filesUnder(join(server.varDir, 'outbox')).filter((f) => f.path.endsWith('.json'))).toEqual([]);
+  expect(server.logs.filter((l) => /"status":5\d\d|\[ERROR\]/.test(l))).toEqual([]);
+});
