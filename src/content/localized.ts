@@ -18,14 +18,28 @@ export async function getLocalized<C extends CollectionKey>(
   slug: string,
 ): Promise<{ entry: CollectionEntry<C>; fallbackFrom?: string } | undefined> {
   const entries = (await getCollection(collection)) as CollectionEntry<C>[];
-  const find = (code: string) => entries.find((e) => e.id === `${code}/${slug}`);
-  const own = find(locale);
-  if (own) return { entry: own };
-  for (const code of [getLocale(locale).fallback, ...localeCodes]) {
-    const other = find(code);
-    if (other) return { entry: other, fallbackFrom: code };
+  for (const code of fallbackChain(locale)) {
+    const entry = entries.find((e) => e.id === `${code}/${slug}`);
+    if (entry) return code === locale ? { entry } : { entry, fallbackFrom: code };
   }
   return undefined;
+}
+
+/** The languages to look in, in order: the locale, its fallback, then every other. */
+function fallbackChain(locale: string): string[] {
+  return [...new Set([locale, getLocale(locale).fallback, ...localeCodes])];
+}
+
+/**
+ * One text of a field given per locale (`{ ru, en }` in the organisations' YAML), by the same
+ * fallback rule; `lang` is set when the text is in another language, for the element's `lang`.
+ */
+export function pickText(value: Record<string, string | undefined>, locale: string): { text: string; lang?: string } {
+  for (const code of fallbackChain(locale)) {
+    const text = value[code];
+    if (text) return code === locale ? { text } : { text, lang: getLocale(code).lang };
+  }
+  return { text: '' };
 }
 
 /** Every entry of a collection in one locale, falling back per entry like getLocalized. */
