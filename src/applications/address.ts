@@ -11,9 +11,12 @@ export function clientAddress(forwardedFor: string | null, socketAddress: string
 
 /**
  * Is this POST from our own pages? Browsers send Origin on every POST; a missing or foreign
- * one is a cross-site form or a script elsewhere, refused before the body is read.
+ * one is a cross-site form or a script elsewhere, refused before the body is read. Under a
+ * "no-referrer" policy a browser sends `Origin: null` even for its own site; it then also says
+ * `Sec-Fetch-Site: same-origin`, a header no page can set.
  */
-export function isSameOrigin(origin: string | null, requestUrl: URL, publicUrl: string): boolean {
+export function isSameOrigin(origin: string | null, fetchSite: string | null, requestUrl: URL, publicUrl: string): boolean {
+  if (origin === 'null') return fetchSite === 'same-origin';
   if (!origin) return false;
   return origin === requestUrl.origin || origin === new URL(publicUrl).origin;
 }

@@ -55,7 +55,8 @@ export async function submitApplication(request: Request, address: string, deps:
   const started = Date.now();
   let fields: Map<string, string[]> | undefined;
   try {
-    if (!isSameOrigin(request.headers.get('origin'), new URL(request.url), deps.publicUrl)) {
+    const { headers } = request;
+    if (!isSameOrigin(headers.get('origin'), headers.get('sec-fetch-site'), new URL(request.url), deps.publicUrl)) {
       throw new IntakeError('forbidden');
     }
     const raw = await parseRequest(request, bodyLimits);

@@ -57,7 +57,7 @@ function raw(options: { method?: string; headers?: Record<string, string>; chunk
       const split = all.indexOf('\r\n\r\n');
       const [statusLine = '', ...lines] = all.subarray(0, split).toString('latin1').split('\r\n');
       const parsed = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      let payload = all.subarray(split + 4);
+      let payload: Buffer = all.subarray(split + 4);
       // Only the first answer counts: what may follow is the server refusing the unread rest.
       if (parsed['transfer-encoding'] === 'chunked') payload = dechunk(payload);
       else if (parsed['content-length']) payload = payload.subarray(0, Number(parsed['content-length']));

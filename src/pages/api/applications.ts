@@ -27,6 +27,10 @@ export const POST: APIRoute = async (context) => {
     return Response.json(body, { status, headers });
   }
   context.locals.answer = htmlAnswer(outcome, t);
+  // The middleware chose the locals' language from this path (which has none): the answer page
+  // speaks the language the person wrote in.
+  context.locals.locale = locale;
+  context.locals.t = t;
   // The answer page renders with the site layout; a fresh GET request, since the body is used.
   const response = await context.rewrite(new Request(new URL(`/${locale}/answer/`, context.url), { headers: request.headers }));
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);

@@ -1,0 +1,37 @@
+/**
+ * "Request received" with the reference code, big and spaced so it can be read out over a bad
+ * line or written on a hand. Used in place of the form (JS) and on the answer page (no JS).
+ */
+import { useEffect, useRef } from 'react';
+import { contacts } from '../../data/contacts.ts';
+import { formatForReading } from '../../applications/reference.ts';
+import type { Strings } from './layout.ts';
+
+interface Props {
+  reference: string;
+  s: Strings;
+  /** 1 on the answer page, 2 where the form was. */
+  level: 1 | 2;
+  /** Move focus to the heading when shown (in place of the form). */
+  focus?: boolean;
+}
+
+export function Confirmation({ reference, s, level, focus = false }: Props) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focus) heading.current?.focus();
+  }, [focus]);
+  const Heading = level === 1 ? 'h1' : 'h2';
+  return (
+    <section className="confirmation" aria-labelledby="confirmation-title">
+      <Heading id="confirmation-title" tabIndex={-1} ref={heading}>{s['answer.received.title']}</Heading>
+      <p>{s['answer.received.reference']}:</p>
+      <p className="reference" translate="no">{formatForReading(reference)}</p>
+      <p className="notice">{s['answer.received.noted']}</p>
+      <p>{s['answer.received.next']}</p>
+      <p className="callout">
+        <a href={`tel:${contacts.police.tel}`}>{s['answer.received.danger']}</a>
+      </p>
+    </section>
+  );
+}
