@@ -1,0 +1,18 @@
+import { expect, type Page } from '@playwright/test';
+
+export const REFERENCE = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
+
+/** The island has hydrated when it has switched the browser's own checks off. */
+export async function hydrated(page: Page): Promise<void> {
+  await page.waitForFunction(() => (document.querySelector('form.intake-form') as HTMLFormElement | null)?.noValidate === true);
+}
+
+/** The reference as shown (`K 7 M 2 - P Q 4 X`), back in its written form. */
+export async function shownReference(page: Page): Promise<string> {
+  const code = (await page.locator('.reference').innerText()).replace(/\s+/g, '');
+  expect(code).toMatch(REFERENCE);
+  return code;
+}
+
+/** The island treats a submit within 3 s of opening the page as a bot's. */
+export const afterHumanDelay = (page: Page) => page.waitForFunction(() => performance.now() > 3500);
