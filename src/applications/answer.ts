@@ -10,14 +10,18 @@ import { contacts } from '../data/contacts.ts';
 
 type T = Translate;
 
-// 429 and 503 must never be a dead end: their messages name the numbers to call.
-const numbers = { hotline: contacts.hotline.display, police: contacts.police.display };
+// 429 and 503 must never be a dead end: their messages name the numbers to call. Each number is
+// a left-to-right isolate (U+2066…U+2069), so in an Arabic sentence its digit groups stay in order.
+const ltr = (text: string) => `\u2066${text}\u2069`;
+const numbers = { hotline: ltr(contacts.hotline.display), police: ltr(contacts.police.display) };
 const messageOf = (code: ErrorCode, t: T) => t(`errors.${code}`, numbers);
 
 export interface HtmlAnswer {
   status: number;
   kind: Kind | undefined;
   reference?: string;
+  /** The browser encrypted the application before sending it. */
+  encryptedOnDevice?: boolean;
   error?: ErrorCode;
   message?: string;
   /** Localized message per field name. */
@@ -47,9 +51,9 @@ export function answerHeaders(outcome: Outcome): Record<string, string> {
   return headers;
 }
 
-/** The JSON body of the contract: `{ ok, reference }` or `{ ok: false, error, message, fields }`. */
+/** The JSON body of the contract: `{ ok, reference, encryptedOnDevice }` or `{ ok: false, error, message, fields }`. */
 export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Record<string, unknown> } {
-  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference } };
+  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice } };
   const { error } = outcome;
   const body: Record<string, unknown> = { ok: false, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);
@@ -61,7 +65,7 @@ export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Reco
 
 /** The data the HTML answer page renders. */
 export function htmlAnswer(outcome: Outcome, t: T): HtmlAnswer {
-  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference };
+  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice };
   const { error } = outcome;
   const answer: HtmlAnswer = { status: error.status, kind: outcome.kind, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);

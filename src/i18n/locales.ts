@@ -14,9 +14,18 @@ export interface Locale {
   fallback: string;
 }
 
+// The people the organisation rescues are often migrants: from Central Asia (who read Russian
+// next), from French- and English-speaking Africa, from Vietnam, refugees from the Middle East.
 export const locales = [
   { code: 'ru', label: 'Русский', lang: 'ru', dir: 'ltr', fallback: 'ru' },
   { code: 'en', label: 'English', lang: 'en', dir: 'ltr', fallback: 'ru' },
+  { code: 'uz', label: 'Oʻzbekcha', lang: 'uz-Latn', dir: 'ltr', fallback: 'ru' },
+  { code: 'tg', label: 'Тоҷикӣ', lang: 'tg', dir: 'ltr', fallback: 'ru' },
+  { code: 'ky', label: 'Кыргызча', lang: 'ky', dir: 'ltr', fallback: 'ru' },
+  { code: 'kk', label: 'Қазақша', lang: 'kk', dir: 'ltr', fallback: 'ru' },
+  { code: 'fr', label: 'Français', lang: 'fr', dir: 'ltr', fallback: 'en' },
+  { code: 'vi', label: 'Tiếng Việt', lang: 'vi', dir: 'ltr', fallback: 'en' },
+  { code: 'ar', label: 'العربية', lang: 'ar', dir: 'rtl', fallback: 'en' },
 ] as const satisfies readonly Locale[];
 
 export type LocaleCode = (typeof locales)[number]['code'];

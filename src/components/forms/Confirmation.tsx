@@ -9,6 +9,8 @@ import type { Strings } from './layout.ts';
 
 interface Props {
   reference: string;
+  /** The browser encrypted the request before sending it: said, since it is why they can trust the form. */
+  encryptedOnDevice?: boolean;
   s: Strings;
   /** 1 on the answer page, 2 where the form was. */
   level: 1 | 2;
@@ -16,7 +18,7 @@ interface Props {
   focus?: boolean;
 }
 
-export function Confirmation({ reference, s, level, focus = false }: Props) {
+export function Confirmation({ reference, encryptedOnDevice = false, s, level, focus = false }: Props) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (focus) heading.current?.focus();
@@ -26,8 +28,9 @@ export function Confirmation({ reference, s, level, focus = false }: Props) {
     <section className="confirmation" aria-labelledby="confirmation-title">
       <Heading id="confirmation-title" tabIndex={-1} ref={heading}>{s['answer.received.title']}</Heading>
       <p>{s['answer.received.reference']}:</p>
-      <p className="reference" translate="no">{formatForReading(reference)}</p>
+      <p className="reference" translate="no" dir="ltr">{formatForReading(reference)}</p>
       <p className="notice">{s['answer.received.noted']}</p>
+      {encryptedOnDevice && <p>{s['answer.received.encrypted']}</p>}
       <p>{s['answer.received.next']}</p>
       <p className="callout">
         <a href={`tel:${contacts.police.tel}`}>{s['answer.received.danger']}</a>

@@ -37,17 +37,27 @@ describe('notice schema', () => {
 });
 
 describe('content files', () => {
-  it('FAQ: twelve questions per locale, orders 1..12', () => {
-    for (const locale of localeCodes) {
+  it('FAQ: twelve questions in Russian and English, orders 1..12', () => {
+    for (const locale of ['ru', 'en']) {
       const dir = `content/faq/${locale}`;
       const orders = mdFiles(dir).map((f) => faqSchema.parse(frontmatter(f)).order).sort((a, b) => a - b);
       expect(orders, locale).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     }
   });
-  it('pages and news parse in every locale that has them', () => {
-    for (const locale of ['ru', 'en']) {
-      for (const f of mdFiles(`content/pages/${locale}`)) expect(() => pageSchema.parse(frontmatter(f)), f).not.toThrow();
-      for (const f of mdFiles(`content/news/${locale}`)) expect(() => newsSchema.parse(frontmatter(f)), f).not.toThrow();
+  it('pages and news parse in every locale that has them, and only locales of the table have content', () => {
+    for (const folder of ['pages', 'news', 'faq']) {
+      for (const locale of readdirSync(`content/${folder}`)) {
+        expect(localeCodes, `content/${folder}/${locale}`).toContain(locale);
+        const schema = { pages: pageSchema, news: newsSchema, faq: faqSchema }[folder]!;
+        for (const f of mdFiles(`content/${folder}/${locale}`)) expect(() => schema.parse(frontmatter(f)), f).not.toThrow();
+      }
+    }
+  });
+  it('the help path is written in every language: home, safety, privacy, missing-person notices', () => {
+    for (const locale of localeCodes) {
+      for (const page of ['home', 'safety', 'privacy', 'missing-persons']) {
+        expect(readdirSync(`content/pages/${locale}`), locale).toContain(`${page}.md`);
+      }
     }
   });
   it('the directory has every organisation of the referral list, each valid', () => {

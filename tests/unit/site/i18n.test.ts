@@ -62,7 +62,11 @@ describe('language negotiation', () => {
   it('picks by q-value and primary subtag, ru when nothing matches', () => {
     expect(pickLocale('en-GB,en;q=0.9')).toBe('en');
     expect(pickLocale('de-DE, en;q=0.5, ru;q=0.8')).toBe('ru');
-    expect(pickLocale('de, fr-CH')).toBe(defaultLocale);
+    expect(pickLocale('de, it-CH')).toBe(defaultLocale);
+    expect(pickLocale('de, fr-CH;q=0.9')).toBe('fr');
+    expect(pickLocale('uz-Cyrl-UZ')).toBe('uz');
+    expect(pickLocale('ar-SY,ar;q=0.9,en;q=0.5')).toBe('ar');
+    expect(pickLocale('tg-TJ, ru;q=0.8')).toBe('tg');
     expect(pickLocale('')).toBe(defaultLocale);
     expect(pickLocale(null)).toBe(defaultLocale);
     expect(pickLocale('en;q=0, ru;q=0.1')).toBe('ru');
