@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseRate, type Rate } from './ratelimit.ts';
 
 /** Every problem found in the environment, one line per variable; thrown by `loadConfig`. */
 export class ConfigError extends Error {
@@ -16,15 +17,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** A sliding-window limit: `limit` requests per `window` (`10m` is also an @upstash/ratelimit Duration). */
-export interface RateLimit {
-  limit: number;
-  window: `${number}${'s' | 'm' | 'h' | 'd'}`;
-  windowMs: number;
-}
-
-const RATE_PATTERN = /^(\d+)\/(\d+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 const MIN_SECRET_LENGTH = 32;
 
 const VARIABLES = [
@@ -61,19 +53,16 @@ function integer(min: number, max: number) {
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 }
 
+/** A sliding-window limit such as `5/10m`, parsed by the rate-limit step itself (one grammar). */
 function rate() {
-  return z
-    .string()
-    .regex(RATE_PATTERN, 'must look like 5/10m: a count, a slash, a window in s, m, h or d')
-    .transform(parseRate)
-    .refine((r) => r.limit > 0 && r.windowMs > 0, 'count and window must be above 0');
-}
-
-function parseRate(text: string): RateLimit {
-  // The regex above has already accepted the text, so the groups are present.
-  const [, count = '0', amount = '0', unit = 's'] = RATE_PATTERN.exec(text) ?? [];
-  const u = unit as keyof typeof UNIT_MS;
-  return { limit: Number(count), window: `${Number(amount)}${u}`, windowMs: Number(amount) * UNIT_MS[u] };
+  return z.string().transform((text, ctx): Rate => {
+    try {
+      return parseRate(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must look like 5/10m: a count above 0, a slash, a window in s, m, h or d' });
+      return z.NEVER;
+    }
+  });
 }
 
 function httpUrl(message: string) {

@@ -22,7 +22,7 @@ export interface Rate {
 }
 
 /** A limit as text (`5/10m`), as {@link parseRate} gives it, or as the config module gives it. */
-export type RateSpec = string | { tokens: number; windowMs: number } | { limit: number; windowMs: number };
+export type RateSpec = string | Rate;
 
 export const DEFAULT_ADDRESS_RATE = '5/10m';
 export const DEFAULT_GLOBAL_RATE = '300/1h';
@@ -45,9 +45,7 @@ export function parseRate(text: string): Rate {
 }
 
 function toRate(spec: RateSpec): Rate {
-  if (typeof spec === 'string') return parseRate(spec);
-  const tokens = 'tokens' in spec ? spec.tokens : spec.limit;
-  return { tokens, windowMs: spec.windowMs, duration: `${spec.windowMs} ms` };
+  return typeof spec === 'string' ? parseRate(spec) : spec;
 }
 
 /**

@@ -37,8 +37,8 @@ describe('loadConfig', () => {
       mail: undefined,
       limiterStore: { kind: 'memory' },
       rateLimitSecretGenerated: true,
-      rateLimitAddress: { limit: 5, window: '10m', windowMs: 600_000 },
-      rateLimitGlobal: { limit: 300, window: '1h', windowMs: 3_600_000 },
+      rateLimitAddress: { tokens: 5, windowMs: 600_000, duration: '10 m' },
+      rateLimitGlobal: { tokens: 300, windowMs: 3_600_000, duration: '1 h' },
       trustProxy: 0,
       outboxDir: resolve('var/outbox'),
       outboxRetrySeconds: 30,
@@ -76,7 +76,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAIL_TIMEOUT_SECONDS: '0' })).toThrow(/MAIL_TIMEOUT_SECONDS/);
     expect(config.keys).toEqual({ source: 'env', armored: KEY });
     expect(config.limiterStore).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
-    expect(config.rateLimitAddress).toEqual({ limit: 20, window: '1d', windowMs: 86_400_000 });
+    expect(config.rateLimitAddress).toEqual({ tokens: 20, windowMs: 86_400_000, duration: '1 d' });
     expect(config.publicUrl).toBe('https://help.example.org');
     expect(config.rateLimitSecret).toBe(SECRET);
   });

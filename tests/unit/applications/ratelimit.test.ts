@@ -166,7 +166,7 @@ describe('checkLimits (in-process store)', () => {
   });
 
   it('applies the global cap across addresses, and a refused address does not spend it', async () => {
-    const limiters = createLimiters(store, { address: '1/10m', global: { limit: 3, windowMs: 3_600_000 } });
+    const limiters = createLimiters(store, { address: '1/10m', global: parseRate('3/1h') });
     const check = (key: string) => checkLimits({ limiters, kind: 'help', addressKey: key, logger });
     expect(await check('a')).toEqual({ ok: true });
     for (let i = 0; i < 5; i++) expect((await check('a')).ok).toBe(false);
