@@ -19,14 +19,20 @@ export const contentSecurityPolicy = [
   "object-src 'none'",
 ].join('; ');
 
+// Every powerful feature off: the site needs none (names Chromium does not know only add console noise).
 const permissionsPolicy = [
-  'camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'bluetooth', 'hid',
-  'midi', 'accelerometer', 'gyroscope', 'magnetometer', 'display-capture', 'browsing-topics',
-  'interest-cohort', 'publickey-credentials-get', 'screen-wake-lock', 'xr-spatial-tracking',
+  'camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'hid', 'midi',
+  'accelerometer', 'gyroscope', 'magnetometer', 'ambient-light-sensor', 'display-capture',
+  'browsing-topics', 'idle-detection', 'publickey-credentials-get', 'screen-wake-lock',
+  'xr-spatial-tracking', 'autoplay', 'encrypted-media', 'picture-in-picture',
 ].map((feature) => `${feature}=()`).join(', ');
 
-/** Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint. */
+/**
+ * Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint.
+ * The endpoint's GET (the staff's public keys) is the exception: it sets its own short caching.
+ */
 const noStore = /^\/(?:api\/applications|[a-z]{2}\/(?:help|missing|answer))(?:\/|$)/;
+const publicKeys = /^\/api\/applications\/?$/;
 
 /** Returns a function that sets the security headers on a response before the site handles it. */
 export function securityHeaders(publicUrl: string) {
@@ -42,6 +48,7 @@ export function securityHeaders(publicUrl: string) {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (noStore.test(path) || req.method !== 'GET') res.setHeader('Cache-Control', 'no-store');
+    const keys = req.method === 'GET' && publicKeys.test(path);
+    if (!keys && (noStore.test(path) || req.method !== 'GET')) res.setHeader('Cache-Control', 'no-store');
   };
 }
