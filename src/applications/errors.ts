@@ -10,12 +10,18 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'forbidden'
   | 'unavailable'
-  | 'method_not_allowed';
+  | 'method_not_allowed'
+  | 'sealed_invalid'
+  | 'keys_changed'
+  | 'reference_taken';
 
 export const statusOf: Record<ErrorCode, number> = {
   validation: 400,
   forbidden: 403,
   method_not_allowed: 405,
+  sealed_invalid: 400,
+  keys_changed: 409,
+  reference_taken: 409,
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
@@ -78,5 +84,41 @@ export class UnavailableError extends IntakeError {
   constructor(retryAfter = 60) {
     super('unavailable');
     this.retryAfter = retryAfter;
+  }
+}
+
+/** Why a message encrypted on the device was refused: for the log only, never shown or echoed. */
+export type SealedFault = 'fields' | 'armor' | 'packets' | 'recipients' | 'size';
+
+/**
+ * A request encrypted in the browser that is not what the island sends: a field beside the
+ * ciphertext, armor hiding plain text, a cut or foreign packet, parts to different recipients.
+ */
+export class SealedInvalidError extends IntakeError {
+  override name = 'SealedInvalidError';
+  readonly fault: SealedFault;
+  constructor(fault: SealedFault) {
+    super('sealed_invalid');
+    this.fault = fault;
+  }
+}
+
+/**
+ * Encrypted to another set of keys than the server holds now. The server can not tell a key
+ * rotation during the person's visit from a wrong key; either way nothing is kept, and the
+ * island fetches the keys again and encrypts once more.
+ */
+export class KeysChangedError extends IntakeError {
+  override name = 'KeysChangedError';
+  constructor() {
+    super('keys_changed');
+  }
+}
+
+/** The reference the browser chose is already waiting in the outbox: the island draws another. */
+export class ReferenceTakenError extends IntakeError {
+  override name = 'ReferenceTakenError';
+  constructor() {
+    super('reference_taken');
   }
 }

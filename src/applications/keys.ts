@@ -9,24 +9,15 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { PublicKey } from 'openpgp';
 import { ConfigError, type Config } from './config.ts';
+import { armoredKeyBlocks, pgpOf, type Pgp } from './pgp.ts';
 import type { Logger } from './types.ts';
 
 /**
- * openpgp.js settings for everything we produce. Staff may open mail in GnuPG 2.2, which reads
- * neither v6 keys nor SEIPDv2/AEAD messages: v4 keys, no AEAD, no compression (padding already
- * hides the length; compression would leak it back). encrypt.ts also forces a SEIPDv1 session
- * key, because openpgp.js picks AEAD whenever every recipient key advertises it.
+ * The server's openpgp.js (the Node build) with the settings for everything it produces or
+ * reads: GnuPG 2.2-compatible (pgp.ts explains; the browser builds the same from its module).
  */
-export const pgpConfig: openpgp.Config = {
-  // Key methods (getExpirationTime, isRevoked...) need a full config, top-level calls merge it.
-  ...openpgp.config,
-  aeadProtect: false,
-  v6Keys: false,
-  preferredCompressionAlgorithm: openpgp.enums.compression.uncompressed,
-  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
-  showVersion: false,
-  showComment: false,
-};
+export const serverPgp: Pgp = pgpOf(openpgp);
+export const pgpConfig: openpgp.Config = serverPgp.config;
 
 /** The checked staff keys, and where they came from. */
 export interface StaffKeys {
@@ -48,7 +39,6 @@ export interface KeyDescription {
 
 const DEV_PUBLIC = 'staff.pub.asc';
 const DEV_SECRET = 'staff.sec.asc';
-const ARMOR_BLOCK = /-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g;
 
 /** Fingerprint as gpg prints it, so operators can compare them by eye. */
 function fingerprintOf(key: PublicKey): string {
@@ -69,12 +59,9 @@ export async function describeKey(key: PublicKey): Promise<KeyDescription> {
   };
 }
 
-/**
- * Reads every armored block in `text`. openpgp.readKeys stops after the first armor block,
- * and a file exported key by key is several blocks, so they are split here first.
- */
+/** Reads every armored block in `text` (split first: see armoredKeyBlocks). */
 async function readArmoredKeys(text: string, origin: string): Promise<PublicKey[]> {
-  const blocks = text.match(ARMOR_BLOCK) ?? [];
+  const blocks = armoredKeyBlocks(text);
   if (blocks.length === 0) {
     throw new ConfigError([`${origin}: no ASCII-armored public key found (export one with gpg --armor --export)`]);
   }

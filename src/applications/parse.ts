@@ -11,7 +11,7 @@
  *   U+FFFD the person really typed is still accepted.
  */
 import { TooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors.ts';
-import { FORM_ERROR, PHOTO_FIELD, sniffImageType } from './schema.ts';
+import { FORM_ERROR, sniffImageType } from './schema.ts';
 import type { RawSubmission, UploadedFile } from './types.ts';
 
 /** Caps on one request body. */
@@ -22,8 +22,8 @@ export interface BodyLimits {
   maxParts: number;
   /** Non-empty file parts. */
   maxFiles: number;
-  /** One file, in bytes. */
-  maxFileBytes: number;
+  /** The fields that may carry files, each with the cap of one file in bytes; a file elsewhere is refused. */
+  fileFields: Readonly<Record<string, number>>;
 }
 
 const MULTIPART = 'multipart/form-data';
@@ -38,7 +38,7 @@ const ascii = new TextEncoder();
 /**
  * Parses a form post. Throws `UnsupportedMediaTypeError` for any type but the two form
  * encodings, `TooLargeError` over `maxBytes`/`maxParts`, and `ValidationError` for a malformed
- * body, a file in a field other than `photos`, too many photos or one too large.
+ * body, a file in a field not in `fileFields`, too many files or one too large.
  * Photos get their type from their bytes; empty file inputs (nothing chosen) are dropped.
  */
 export async function parseRequest(request: Request, limits: BodyLimits): Promise<RawSubmission> {
@@ -165,9 +165,9 @@ async function parseMultipart(body: Uint8Array<ArrayBuffer>, contentType: string
   for (const [name, value] of form) {
     if (typeof value !== 'string') {
       if (value.size > 0 || value.name !== '') files.push(await toUpload(name, value, files.length, limits));
-    } else if (name === PHOTO_FIELD) {
+    } else if (Object.hasOwn(limits.fileFields, name)) {
       // Some clients send an empty file input as a plain empty part, without a filename.
-      if (value !== '') throw new ValidationError({ [PHOTO_FIELD]: 'photo_type' });
+      if (value !== '') throw new ValidationError({ [name]: 'photo_type' });
     } else {
       addField(fields, name, value);
     }
@@ -176,9 +176,10 @@ async function parseMultipart(body: Uint8Array<ArrayBuffer>, contentType: string
 }
 
 async function toUpload(field: string, file: File, previous: number, limits: BodyLimits): Promise<UploadedFile> {
-  if (field !== PHOTO_FIELD) throw new ValidationError({ [FORM_ERROR]: 'unknown_field' });
-  if (previous >= limits.maxFiles) throw new ValidationError({ [PHOTO_FIELD]: 'photo_count' });
-  if (file.size > limits.maxFileBytes) throw new ValidationError({ [PHOTO_FIELD]: 'photo_too_large' });
+  const maxBytes = Object.hasOwn(limits.fileFields, field) ? limits.fileFields[field] : undefined;
+  if (maxBytes === undefined) throw new ValidationError({ [FORM_ERROR]: 'unknown_field' });
+  if (previous >= limits.maxFiles) throw new ValidationError({ [field]: 'photo_count' });
+  if (file.size > maxBytes) throw new ValidationError({ [field]: 'photo_too_large' });
   const bytes = new Uint8Array(await file.arrayBuffer());
   return { field, type: sniffImageType(bytes), bytes };
 }

@@ -267,8 +267,9 @@ test.describe('JavaScript on', () => {
   });
 
   test('server field errors (400 JSON) are shown like the island\'s own', async ({ page }) => {
+    // Only the post: the GET of the staff keys before it must reach the server.
     await page.route('**/api/applications', (route) =>
-      route.fulfill({
+      route.request().method() !== 'POST' ? route.fallback() : route.fulfill({
         status: 400,
         contentType: 'application/json',
         body: JSON.stringify({ ok: false, error: 'validation', message: ru['errors.validation'], fields: { place: ru['errors.field.control_chars'] } }),
@@ -294,6 +295,7 @@ test.describe('JavaScript on', () => {
     ];
     let attempt = 0;
     await page.route('**/api/applications', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
       const answer = answers[attempt++];
       if (answer) await answer(route);
       else await route.continue();
@@ -325,7 +327,7 @@ test.describe('JavaScript on', () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     await page.route('**/api/applications', async (route) => {
-      await held;
+      if (route.request().method() === 'POST') await held;
       await route.continue();
     });
     await page.goto(server.url + '/ru/help/');

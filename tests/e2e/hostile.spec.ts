@@ -174,12 +174,22 @@ test('a missing or foreign Origin is refused before the body is read', async () 
   await expectRefused(foreign, 403, 'forbidden');
 });
 
-test('other methods are refused', async () => {
-  for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
-    const r = await raw({ method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: method === 'GET' ? [] : ['kind=help'] });
+test('other methods are refused; GET gives only the public keys, briefly cacheable', async () => {
+  for (const method of ['PUT', 'DELETE', 'PATCH']) {
+    const r = await raw({ method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: ['kind=help'] });
     expect(r.status, method).toBe(405);
     expect(r.headers['allow']).toContain('POST');
+    expect(r.headers['cache-control'], method).toBe('no-store');
   }
+  // A body or a query on the GET changes nothing: it reads nothing from the request.
+  const keys = await raw({ method: 'GET', headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: ['kind=help'] });
+  expect(keys.status).toBe(200);
+  expect(keys.headers['cache-control']).toBe('public, max-age=300');
+  const body = JSON.parse(keys.body) as { keys: string; fingerprints: string[] };
+  expect(Object.keys(body).sort()).toEqual(['fingerprints', 'keys']);
+  expect(body.keys).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
+  expect(body.keys).not.toContain('PRIVATE');
+  expect(body.fingerprints).toEqual([expect.stringMatching(/^[0-9A-F]{40}$/)]);
 });
 
 test('after all that: the server is up, nothing was kept or delivered, no 5xx was logged', async () => {

@@ -1,8 +1,9 @@
 /**
  * One of the two application forms. The server renders it to plain HTML that posts to the
- * endpoint without any JS; in the browser the same component is hydrated and enhances that
- * very form: it checks it with the server's schema, sends it with `fetch`, and shows the
- * errors or the reference code in place. Nothing typed is stored anywhere but the form itself.
+ * endpoint without any JS (the server then encrypts); in the browser the same component is
+ * hydrated and enhances that very form: it checks it with the server's schema, encrypts it on
+ * the device, sends only ciphertext with `fetch`, and shows the errors or the reference code in
+ * place. Nothing typed is stored anywhere but the form itself.
  */
 import { useEffect, useRef, useState, type SubmitEvent } from 'react';
 import { validateFields } from '../../applications/schema.ts';
@@ -15,7 +16,7 @@ import { MissingConsents, MissingFields } from './MissingFields.tsx';
 import { SendFailure } from './SendFailure.tsx';
 import { FormContext } from './context.ts';
 import { controlId, type FieldMessages, type FieldValues, type Strings } from './layout.ts';
-import { ENDPOINT, readForm, send } from './submit.ts';
+import { ENCRYPT_FAILED, ENDPOINT, readForm, send } from './submit.ts';
 
 export interface IntakeFormProps {
   kind: Kind;
@@ -31,7 +32,7 @@ type Status =
   | { state: 'editing' }
   | { state: 'sending' }
   | { state: 'failed'; message: string | undefined; retryAfter: number | undefined }
-  | { state: 'sent'; reference: string };
+  | { state: 'sent'; reference: string; encryptedOnDevice: boolean };
 
 export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {}, errors: initialErrors = {} }: IntakeFormProps) {
   const [enhanced, setEnhanced] = useState(false);
@@ -62,23 +63,31 @@ export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {},
       return;
     }
     setStatus({ state: 'sending' });
-    // Time since the page opened, not since hydration: on a slow network a person may fill the
-    // whole form before the script arrives, and the server drops "too fast" posts as bots.
-    const result = await send(form, performance.now());
+    const result = await send({
+      application: checked.application,
+      photos: files,
+      website: fields.get('website')?.[0] ?? '',
+      // Time since the page opened, not since hydration: on a slow network a person may fill the
+      // whole form before the script arrives, and the server drops "too fast" posts as bots.
+      filledMs: performance.now(),
+    });
     if (result.type === 'sent') {
-      setStatus({ state: 'sent', reference: result.reference });
+      setStatus({ state: 'sent', reference: result.reference, encryptedOnDevice: result.encryptedOnDevice });
     } else if (result.type === 'invalid') {
       setErrors(result.fields);
       setStatus({ state: 'editing' });
       setShown((n) => n + 1);
     } else {
       setErrors({});
-      setStatus({ state: 'failed', message: result.message, retryAfter: result.retryAfter });
+      const message = result.message ?? (result.error === ENCRYPT_FAILED ? s['form.failure.encrypt'] : undefined);
+      setStatus({ state: 'failed', message, retryAfter: result.retryAfter });
       setShown((n) => n + 1);
     }
   }
 
-  if (status.state === 'sent') return <Confirmation reference={status.reference} s={s} level={2} focus />;
+  if (status.state === 'sent') {
+    return <Confirmation reference={status.reference} encryptedOnDevice={status.encryptedOnDevice} s={s} level={2} focus />;
+  }
 
   const sending = status.state === 'sending';
   return (

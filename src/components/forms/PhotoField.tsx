@@ -8,6 +8,7 @@ import { PHOTO_FIELD } from '../../applications/schema.ts';
 import { ErrorText } from './Field.tsx';
 import { useForm } from './context.ts';
 import { controlId, errorId, fill, hintId } from './layout.ts';
+import { preloadEncryption } from './submit.ts';
 
 /** Types the server accepts (it checks the bytes too); also the file picker's filter. */
 export const PHOTO_TYPES = 'image/jpeg,image/png,image/webp';
@@ -39,7 +40,11 @@ export function PhotoField() {
         multiple
         aria-invalid={error === undefined ? undefined : true}
         aria-describedby={hints.filter(Boolean).join(' ')}
-        onChange={(e) => setPreviews([...(e.currentTarget.files ?? [])].map((f) => URL.createObjectURL(f)))}
+        onChange={(e) => {
+          const files = [...(e.currentTarget.files ?? [])];
+          setPreviews(files.map((f) => URL.createObjectURL(f)));
+          if (files.length > 0) preloadEncryption();
+        }}
       />
       {previews.length > 0 && (
         <ul className="previews">

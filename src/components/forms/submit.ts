@@ -1,8 +1,8 @@
 /**
  * The island's side of the endpoint contract: read the form as the server will, check it with
- * the server's own `validateFields`, and send it as JSON-answered `fetch`.
+ * the server's own `validateFields`, then hand it to the encryption module, loaded only now.
  */
-import { sniffImageType } from '../../applications/schema.ts';
+import { sniffImageType, type Application } from '../../applications/schema.ts';
 import type { UploadedFile } from '../../applications/types.ts';
 import type { FieldMessages } from './layout.ts';
 
@@ -30,50 +30,46 @@ export async function readForm(form: HTMLFormElement): Promise<{ fields: Map<str
   return { fields, files };
 }
 
-export type SendResult =
-  | { type: 'sent'; reference: string }
-  | { type: 'invalid'; fields: FieldMessages }
-  | { type: 'failed'; message?: string; retryAfter?: number };
-
-// Matches the server's whole-request timeout: after that the answer can not come any more.
-const SEND_TIMEOUT_MS = 120_000;
-
-/** Posts the form; never throws: a dropped connection or a bad answer is a `failed` result. */
-export async function send(form: HTMLFormElement, filledMs: number): Promise<SendResult> {
-  const body = new FormData(form);
-  body.set('filled_ms', String(Math.max(0, Math.round(filledMs))));
-  // AbortSignal.timeout is missing from older phone browsers; a timer works everywhere.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
-  try {
-    const response = await fetch(ENDPOINT, {
-      method: 'POST',
-      body,
-      headers: { Accept: 'application/json' },
-      cache: 'no-store',
-      credentials: 'same-origin',
-      signal: abort.signal,
-    });
-    const data: unknown = await response.json().catch(() => undefined);
-    return resultOf(response.status, data);
-  } catch {
-    return { type: 'failed' };
-  } finally {
-    clearTimeout(timer);
-  }
+/** A checked application, ready to be encrypted on the device. */
+export interface SealInput {
+  application: Application;
+  photos: UploadedFile[];
+  /** The honeypot as typed (empty for people): the server drops bots quietly, as without JS. */
+  website: string;
+  /** Milliseconds since the page opened: the server drops "too fast" posts as bots. */
+  filledMs: number;
 }
 
-function resultOf(status: number, data: unknown): SendResult {
-  const answer = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  if (status < 300 && answer['ok'] === true && typeof answer['reference'] === 'string') {
-    return { type: 'sent', reference: answer['reference'] };
+/** The island's own failure code (never the server's): the browser could not encrypt. */
+export const ENCRYPT_FAILED = 'encrypt_failed';
+
+export type SendResult =
+  | { type: 'sent'; reference: string; encryptedOnDevice: boolean }
+  | { type: 'invalid'; fields: FieldMessages }
+  | { type: 'failed'; error?: string; message?: string; retryAfter?: number };
+
+// A chunk named `encrypt-client`: scripts/budget.mjs measures it against its own budget. The
+// server renders the form but never sends it: its bundle leaves the module (and openpgp.js's
+// browser-only build, which Node can not even resolve) out.
+const loadEncryption = () =>
+  import.meta.env.SSR ? Promise.reject(new Error('encryption runs in the browser')) : import('./encrypt-client.ts');
+
+/**
+ * Starts fetching the encryption module early, when a photo is chosen (photos take longest to
+ * encrypt on a slow phone). Never before: a page that only looks at the form loads none of it.
+ */
+export function preloadEncryption(): void {
+  loadEncryption().catch(() => undefined);
+}
+
+/** Encrypts on the device and sends; never throws: a failure of any kind is a `failed` result. */
+export async function send(input: SealInput): Promise<SendResult> {
+  let module: Awaited<ReturnType<typeof loadEncryption>>;
+  try {
+    module = await loadEncryption();
+  } catch {
+    // The chunk did not arrive: the connection, most likely.
+    return { type: 'failed' };
   }
-  const fields = answer['fields'];
-  if (status === 400 && typeof fields === 'object' && fields !== null) {
-    return { type: 'invalid', fields: fields as FieldMessages };
-  }
-  const failed: SendResult = { type: 'failed' };
-  if (typeof answer['message'] === 'string') failed.message = answer['message'];
-  if (typeof answer['retryAfter'] === 'number') failed.retryAfter = answer['retryAfter'];
-  return failed;
+  return module.sendSealed(input);
 }

@@ -1,5 +1,6 @@
 // The one endpoint. Thin: the pipeline (src/applications/) does the work; this file maps its
 // outcome to JSON for the island or to the localized HTML answer page for a plain form post.
+// GET gives the staff's public keys, which the island encrypts to before anything is sent.
 import type { APIRoute } from 'astro';
 import { clientAddress } from '../../applications/address.ts';
 import { answerHeaders, htmlAnswer, jsonAnswer } from '../../applications/answer.ts';
@@ -37,10 +38,23 @@ export const POST: APIRoute = async (context) => {
   return response;
 };
 
+/**
+ * The keys the server holds, as anyone can fetch and compare them with what staff read out
+ * (gpg --fingerprint). Cacheable for five minutes: the island fetches them at every submit, and
+ * after a rotation it asks again past the cache (`keys_changed`).
+ */
+export const GET: APIRoute = async () => {
+  const { staff } = await getRuntime();
+  return Response.json(
+    { keys: staff.armored, fingerprints: staff.fingerprints },
+    { headers: { 'Cache-Control': 'public, max-age=300' } },
+  );
+};
+
 export const ALL: APIRoute = ({ request }) => {
   const t = useTranslations(pickLocale(request.headers.get('accept-language')));
   return Response.json(
     { ok: false, error: 'method_not_allowed', message: t('errors.method_not_allowed') },
-    { status: 405, headers: { Allow: 'POST', 'Cache-Control': 'no-store' } },
+    { status: 405, headers: { Allow: 'GET, POST', 'Cache-Control': 'no-store' } },
   );
 };

@@ -72,6 +72,16 @@ describe('encryptApplication', () => {
     }
   });
 
+  it('armors photos of every length so that gpg 2.2 reads them (the CRC-24 line it relies on)', async () => {
+    // Three lengths in a row: one of them makes base64 without `=` padding, which gpg misreads without the checksum.
+    const photos = [0, 1, 2].map((n) => ({ bytes: jpeg(1000 + n), type: 'image/jpeg' }));
+    const envelope = await encryptApplication(application(photos), keys);
+    for (const [i, attachment] of envelope.attachments.entries()) {
+      expect(attachment.armored).toMatch(/^=[A-Za-z0-9+/]{4}$/m);
+      expect(Buffer.compare(await eccHome.decrypt(attachment.armored), Buffer.from(photos[i]!.bytes))).toBe(0);
+    }
+  });
+
   it('puts nothing readable in the envelope', async () => {
     const envelope = await encryptApplication(application([{ bytes: jpeg(1000), type: 'image/jpeg' }]), keys);
     expect(Object.keys(envelope).sort()).toEqual(['armored', 'attachments', 'attempts', 'createdAt', 'kind', 'reference']);

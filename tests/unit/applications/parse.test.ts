@@ -4,7 +4,7 @@ import { parseRequest, type BodyLimits } from '../../../src/applications/parse.t
 import { validateFields } from '../../../src/applications/schema.ts';
 import { jpeg, png } from '../../support/images.ts';
 
-const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, maxFileBytes: 16 * 1024 };
+const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, fileFields: { photos: 16 * 1024, encrypted_photos: 20 * 1024 } };
 const URL_ = 'http://localhost/api/applications';
 const URLENCODED = 'application/x-www-form-urlencoded';
 const encoder = new TextEncoder();
@@ -230,12 +230,20 @@ describe('parseRequest: multipart', () => {
     expect(withoutName.fields.size).toBe(0);
   });
 
+  it('caps each file field on its own: encrypted photos may be a little larger than photos', async () => {
+    const cap = limits.fileFields['encrypted_photos']!;
+    const sealed = await parseRequest(formPost([['encrypted_photos', new File([new Uint8Array(cap)], 'K7M2-PQ4X-1.pgp')]]), limits);
+    expect(sealed.files.map((f) => [f.field, f.type, f.bytes.byteLength])).toEqual([['encrypted_photos', 'application/octet-stream', cap]]);
+    const over = new File([new Uint8Array(cap + 1)], 'K7M2-PQ4X-1.pgp');
+    expect(await fieldErrors(parseRequest(formPost([['encrypted_photos', over]]), limits))).toEqual({ encrypted_photos: 'photo_too_large' });
+  });
+
   it('refuses files outside the photos field, too many photos and too large ones', async () => {
     const image = () => new File([png() as BlobPart], 'a.png');
     expect(await fieldErrors(parseRequest(formPost([['document', image()]]), limits))).toEqual({ _form: 'unknown_field' });
     const four = Array.from({ length: limits.maxFiles + 1 }, (): [string, File] => ['photos', image()]);
     expect(await fieldErrors(parseRequest(formPost(four), limits))).toEqual({ photos: 'photo_count' });
-    const big = new File([new Uint8Array(limits.maxFileBytes + 1)], 'big.png');
+    const big = new File([new Uint8Array(limits.fileFields['photos']! + 1)], 'big.png');
     expect(await fieldErrors(parseRequest(formPost([['photos', big]]), limits))).toEqual({ photos: 'photo_too_large' });
     const three = await parseRequest(formPost(four.slice(1)), limits);
     expect(three.files).toHaveLength(limits.maxFiles);

@@ -5,7 +5,7 @@ import { parseRequest } from '../../../src/applications/parse.ts';
 import { errorKeys, fieldNames, helpFor, kinds, safetyAnswers, situations, validateFields } from '../../../src/applications/schema.ts';
 import type { UploadedFile } from '../../../src/applications/types.ts';
 
-const limits = { maxBytes: 32 * 1024, maxParts: 64, maxFiles: 3, maxFileBytes: 8 * 1024 };
+const limits = { maxBytes: 32 * 1024, maxParts: 64, maxFiles: 3, fileFields: { photos: 8 * 1024 } };
 const allNames = [...new Set([...fieldNames.help, ...fieldNames.missing, 'photos', '_form', '__proto__', 'constructor'])];
 
 // Any UTF-16 code unit, lone surrogates and controls included.

@@ -6,15 +6,16 @@ import { createGate } from '../../../src/server/gate.ts';
 /** Just enough of a request and response for the gate: headers, resume, writeHead/end, close. */
 function exchange(contentLength?: number) {
   const req = { headers: contentLength === undefined ? {} : { 'content-length': String(contentLength) }, resume: () => undefined } as unknown as IncomingMessage;
-  const res = Object.assign(new EventEmitter(), {
+  const emitter = new EventEmitter();
+  const res = Object.assign(emitter, {
     status: 0,
     writeHead(status: number) {
-      this.status = status;
-      return this;
+      res.status = status;
+      return res;
     },
     end() {
-      this.emit('close');
-      return this;
+      emitter.emit('close');
+      return res;
     },
   });
   return { req, res: res as unknown as ServerResponse & { status: number } };
