@@ -33,6 +33,8 @@ export default defineConfig({
   // The intake checks Origin itself (src/applications/address.ts) so that a refused post gets a
   // localized 403 in JSON or HTML; Astro's own check would answer in plain English text.
   security: { checkOrigin: false },
+  // Syntax highlighting writes inline style attributes, which the CSP (style-src 'self') blocks.
+  markdown: { syntaxHighlight: false },
   // Scripts and styles as files, never inline: the CSP then needs no 'unsafe-inline' or hashes.
   build: { inlineStylesheets: 'never' },
   vite: { build: { assetsInlineLimit: 0 } },

@@ -10,11 +10,12 @@ export default defineConfig({
   testDir: 'tests/e2e',
   // Each spec starts its own built server (tests/support/server.ts) with the configuration it needs.
   fullyParallel: false,
-  workers: isCI ? 1 : 2,
+  // Two cores: each worker runs its own server and browser.
+  workers: 2,
   forbidOnly: isCI,
   retries: 0,
   timeout: 60_000,
-  reporter: isCI ? [['list']] : [['list']],
+  reporter: 'list',
   use: {
     ...devices['Desktop Chrome'],
     locale: 'ru-RU',

@@ -6,6 +6,7 @@ import { expect, test, type Page, type Request } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { jpeg, png } from '../support/images.ts';
 import { marker } from '../support/intake.ts';
@@ -73,12 +74,7 @@ async function watch(page: Page): Promise<Watch> {
 
 const encryptionRequests = (seen: Watch) => seen.requests.filter((url) => ENCRYPTION_CHUNK.test(new URL(url).pathname));
 
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => (document.querySelector('form.intake-form') as HTMLFormElement | null)?.noValidate === true);
-}
 
-// The server drops posts sent faster than a person can fill a form (filled_ms < 3 s) as bots.
-const afterHumanDelay = (page: Page) => page.waitForFunction(() => performance.now() > 3500);
 
 /** The multipart body the browser sent, as the server would parse it. */
 async function sentForm(request: Request): Promise<{ raw: Buffer; form: FormData }> {
@@ -112,9 +108,6 @@ function markedJpeg(text: string): Uint8Array {
   return new Uint8Array(Buffer.concat([base.subarray(0, 2), comment, base.subarray(2)]));
 }
 
-async function shownReference(page: Page): Promise<string> {
-  return (await page.locator('.reference').innerText()).replace(/\s+/g, '');
-}
 
 test('help: nothing typed leaves the device in the clear, and each staff key opens exactly what was typed', async ({ page }) => {
   const seen = await watch(page);

@@ -6,16 +6,13 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { startSink, type Sink } from '../support/sink.ts';
 import { startRedis } from '../support/redis.ts';
-import { filesUnder, helpFields, mailsFor, post, urlencoded } from '../support/intake.ts';
+import { filesUnder, helpFields, mailEnv, mailsFor, post, urlencoded } from '../support/intake.ts';
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(90_000);
 
-const mailEnv = (sink: Sink) => ({
-  RESEND_API_KEY: 're_test_key',
-  RESEND_BASE_URL: sink.url,
-  STAFF_EMAILS: 'staff@example.org',
-  MAIL_FROM: 'intake@example.org',
+const retryingMailEnv = (sink: Sink) => ({
+  ...mailEnv(sink),
   OUTBOX_RETRY_SECONDS: '1',
   MAIL_TIMEOUT_SECONDS: '2',
   RATE_LIMIT_ADDRESS: '100/10m',
@@ -32,7 +29,7 @@ async function accepted(server: RunningServer): Promise<string> {
 
 test('mail sink down: the applicant is told it was received; the ciphertext waits and is delivered once when the sink returns', async () => {
   const sink = await startSink();
-  const server = await startServer(mailEnv(sink));
+  const server = await startServer(retryingMailEnv(sink));
   try {
     await sink.down();
     const reference = await accepted(server);
@@ -52,7 +49,7 @@ test('mail sink down: the applicant is told it was received; the ciphertext wait
 
 test('mail sink hanging: the request answers at once, the delivery times out and succeeds later', async () => {
   const sink = await startSink();
-  const server = await startServer(mailEnv(sink));
+  const server = await startServer(retryingMailEnv(sink));
   try {
     sink.mode = 'hang';
     const started = Date.now();
@@ -128,12 +125,12 @@ test('server killed between keeping and delivering: delivered after restart', as
   sink.mode = 'hang';
   const varDir = join(process.env.TMPDIR ?? '/tmp', `alt-crash-${Date.now()}`);
   mkdirSync(varDir, { recursive: true });
-  const first = await startServer(mailEnv(sink), { varDir });
+  const first = await startServer(retryingMailEnv(sink), { varDir });
   const reference = await accepted(first);
   await first.stop('SIGKILL');
   expect(outboxed(first).some((p) => p.endsWith(`${reference}.json`))).toBe(true);
   sink.mode = 'ok';
-  const second = await startServer(mailEnv(sink), { varDir });
+  const second = await startServer(retryingMailEnv(sink), { varDir });
   try {
     await expect.poll(() => outboxed(second).length, { timeout: 20_000 }).toBe(0);
     const mails = await mailsFor(sink, reference);

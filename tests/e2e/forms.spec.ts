@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
 import { expectNoAxeViolations } from '../support/a11y.ts';
 import { createGpgHome } from '../support/gpg.ts';
 import { jpeg, png } from '../support/images.ts';
@@ -27,13 +28,8 @@ test.afterAll(async () => {
 
 const MESSAGE = 'Нас держат на кирпичном заводе, паспорта забрали.';
 const PLACE = 'Кирпичный завод у трассы, рядом заправка';
-const REFERENCE = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
 const fieldError = (page: Page, name: string) => page.locator(`#e-${name}`);
 
-/** The island has hydrated when it has switched the browser's own checks off. */
-async function hydrated(page: Page) {
-  await page.waitForFunction(() => document.querySelector('form.intake-form') instanceof HTMLFormElement && (document.querySelector('form.intake-form') as HTMLFormElement).noValidate);
-}
 
 async function fillHelp(page: Page, safe: 'yes' | 'no' | 'unsure' = 'no') {
   await page.locator('#f-for-self').check();
@@ -66,12 +62,6 @@ async function fillMissing(page: Page) {
 
 const photo = (name: string, bytes: Uint8Array, mimeType = 'image/jpeg') => ({ name, mimeType, buffer: Buffer.from(bytes) });
 
-/** The reference as shown (`K 7 M 2 - P Q 4 X`), back in its written form. */
-async function shownReference(page: Page): Promise<string> {
-  const code = (await page.locator('.reference').innerText()).replace(/\s+/g, '');
-  expect(code).toMatch(REFERENCE);
-  return code;
-}
 
 /** Nothing about the visit is left in the browser's storage. */
 async function expectNothingStored(page: Page, context: BrowserContext) {
@@ -120,8 +110,6 @@ async function expectNoAxeViolationsWithoutJs(browser: Browser, page: Page, labe
   }
 }
 
-// The server drops posts sent faster than a person can fill a form (filled_ms < 3 s) as bots.
-const afterHumanDelay = (page: Page) => page.waitForFunction(() => performance.now() > 3500);
 
 test.describe('JavaScript on', () => {
   test('help: the empty form passes axe; empty submit puts a focused summary and errors at the fields', async ({ page }) => {

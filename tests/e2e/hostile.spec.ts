@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { startSink, type Sink } from '../support/sink.ts';
 import { jpeg, png } from '../support/images.ts';
-import { filesUnder, helpFields, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
+import { filesUnder, helpFields, mailEnv, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -14,13 +14,7 @@ let server: RunningServer;
 let sink: Sink;
 test.beforeAll(async () => {
   sink = await startSink();
-  server = await startServer({
-    RESEND_API_KEY: 're_test_key',
-    RESEND_BASE_URL: sink.url,
-    STAFF_EMAILS: 'staff@example.org',
-    MAIL_FROM: 'intake@example.org',
-    RATE_LIMIT_ADDRESS: '100000/10m',
-  });
+  server = await startServer({ ...mailEnv(sink), RATE_LIMIT_ADDRESS: '100000/10m' });
 });
 test.afterAll(async () => {
   await server?.stop();

@@ -8,7 +8,7 @@ import { startSink, type Sink } from '../support/sink.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { eccKeyPair, rsaKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { jpeg, png } from '../support/images.ts';
-import { filesUnder, helpFields, mailsFor, marker, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
+import { filesUnder, helpFields, mailEnv, mailsFor, marker, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -31,10 +31,8 @@ test.beforeAll(async () => {
   writeFileSync(keysFile, staff.map((k) => k.publicKey).join('\n'));
   server = await startServer({
     STAFF_PGP_KEYS_FILE: keysFile,
-    RESEND_API_KEY: 're_test_key',
-    RESEND_BASE_URL: sink.url,
+    ...mailEnv(sink),
     STAFF_EMAILS: 'staff@example.org,lead@example.org',
-    MAIL_FROM: 'intake@example.org',
     // Generous, so this file's own posts never hit the limit; the limit is tested below with defaults.
     RATE_LIMIT_ADDRESS: '100/10m',
   });

@@ -13,7 +13,7 @@ import { encryptPhoto, encryptText } from '../../src/applications/pgp.ts';
 import { newReference } from '../../src/applications/reference.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { jpeg } from '../support/images.ts';
-import { filesUnder, mailsFor, marker, post } from '../support/intake.ts';
+import { filesUnder, mailEnv, mailsFor, marker, post } from '../support/intake.ts';
 import { eccKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { startSink, type Sink } from '../support/sink.ts';
@@ -48,10 +48,7 @@ test.beforeAll(async () => {
   writeFileSync(keysFile, staff.publicKey);
   server = await startServer({
     STAFF_PGP_KEYS_FILE: keysFile,
-    RESEND_API_KEY: 're_test_key',
-    RESEND_BASE_URL: sink.url,
-    STAFF_EMAILS: 'staff@example.org',
-    MAIL_FROM: 'intake@example.org',
+    ...mailEnv(sink),
     RATE_LIMIT_ADDRESS: '100/10m',
   });
 });

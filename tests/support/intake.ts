@@ -3,6 +3,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sink, SinkRequest } from './sink.ts';
 
+/** Server settings that mail through the local Resend sink (the real SDK, pointed at it). */
+export function mailEnv(sink: Sink): Record<string, string> {
+  return { RESEND_API_KEY: 're_test_key', RESEND_BASE_URL: sink.url, STAFF_EMAILS: 'staff@example.org', MAIL_FROM: 'intake@example.org' };
+}
+
 /** Values no real application contains, to find anywhere they should not be. */
 export const marker = (name: string) => `ZQX-${name}-${Math.random().toString(36).slice(2, 8)}`;
 
