@@ -28,6 +28,9 @@ type Holder = { [registry]?: Promise<Runtime> };
 export async function createRuntime(config: Config, logger: Logger = createLogger()): Promise<Runtime> {
   const staff = await loadStaffKeys(config, logger);
   const store = createLimiterStore(config.limiterStore, logger);
+  // Checks fail open while the store is not connected: wait for it briefly at start, so the first
+  // requests are limited too. A store that does not answer is logged and does not stop the start.
+  if (!(await store.ready(3000))) logger.warn('ratelimit.store_unreachable', { store: store.kind });
   const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal });
   const deps: IntakeDeps = {
     limiters,
