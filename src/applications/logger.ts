@@ -95,3 +95,21 @@ export function createMemoryLogger(): Logger & { lines: string[]; entries(): Rec
     entries: () => lines.map((text) => JSON.parse(text) as Record<string, unknown>),
   };
 }
+
+/**
+ * Counts an event and writes one line per `intervalMs` with the count, instead of a line each
+ * time: a flood of refused requests must not become a flood of log lines (or of disk writes).
+ */
+export function createCountedEvent(logger: Logger, event: string, intervalMs = 10_000): () => void {
+  let count = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    logger.info(event, { count });
+    count = 0;
+    timer = undefined;
+  };
+  return () => {
+    count += 1;
+    timer ??= setTimeout(flush, intervalMs).unref();
+  };
+}

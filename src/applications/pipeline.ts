@@ -41,6 +41,8 @@ export interface IntakeDeps {
   publicUrl: string;
   /** Deliveries started after answering; tests and shutdown can wait for them. */
   pending?: Set<Promise<unknown>>;
+  /** Counts requests refused by the rate limit (logged as a count, not a line each). */
+  countRateLimited?: () => void;
 }
 
 export type Outcome =
@@ -97,7 +99,8 @@ export async function submitApplication(request: Request, address: string, deps:
     const known = error instanceof IntakeError ? error : unexpected(error, deps.logger);
     // The fault of a refused ciphertext names a check, never content: it helps find a broken client.
     const fault = 'fault' in known ? { fault: known.fault } : {};
-    deps.logger.info('application.refused', { error: known.code, status: known.status, ...fault, duration_ms: Date.now() - started });
+    if (known.code === 'rate_limited' && deps.countRateLimited) deps.countRateLimited();
+    else deps.logger.info('application.refused', { error: known.code, status: known.status, ...fault, duration_ms: Date.now() - started });
     return { ok: false, error: known, kind: asKind(first(fields, 'kind')), locale: first(fields, 'locale'), values: sealed ? undefined : fields };
   }
 }

@@ -7,7 +7,7 @@
 import { loadConfig, describeConfig, type Config } from './config.ts';
 import { createMailer } from './deliver.ts';
 import { loadStaffKeys, type StaffKeys } from './keys.ts';
-import { createLogger } from './logger.ts';
+import { createCountedEvent, createLogger } from './logger.ts';
 import { createOutbox } from './outbox.ts';
 import type { IntakeDeps } from './pipeline.ts';
 import { createLimiterStore, createLimiters, type LimiterStore } from './ratelimit.ts';
@@ -41,6 +41,7 @@ export async function createRuntime(config: Config, logger: Logger = createLogge
     logger,
     publicUrl: config.publicUrl,
     pending: new Set(),
+    countRateLimited: createCountedEvent(logger, 'application.rate_limited'),
   };
   logger.info('intake.ready', { summary: describeConfig(config), fingerprints: staff.fingerprints });
   return { config, logger, staff, store, deps };

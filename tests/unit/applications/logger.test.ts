@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, createMemoryLogger } from '../../../src/applications/logger.ts';
+import { createCountedEvent, createLogger, createMemoryLogger } from '../../../src/applications/logger.ts';
 
 const CONTENT = 'Меня держат на ферме, телефон +7 900 000-00-00';
 
@@ -63,5 +63,19 @@ describe('logger', () => {
     const logger = createMemoryLogger();
     logger.info(CONTENT);
     expect(logger.entries()[0]?.['event']).toBe('invalid_event_name');
+  });
+});
+
+describe('counted events', () => {
+  it('writes one line with the count per interval, not one per event', async () => {
+    const logger = createMemoryLogger();
+    const count = createCountedEvent(logger, 'application.rate_limited', 50);
+    for (let i = 0; i < 1000; i++) count();
+    expect(logger.lines).toEqual([]);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(logger.entries().map((e) => [e['event'], e['count']])).toEqual([['application.rate_limited', 1000]]);
+    count();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(logger.entries().map((e) => e['count'])).toEqual([1000, 1]);
   });
 });
