@@ -122,8 +122,8 @@ const EMAIL_LIKE = /[^\s@,;:<>()[\]"]+@[^\s@,;:<>()[\]"]+\.[^\s@,;:<>()[\]".]{2,
 // UTC+14 is the earliest time zone: a date is in the future only if it is tomorrow there too.
 const EARLIEST_ZONE_AHEAD_MS = 14 * 60 * 60 * 1000;
 
-const choiceError = (issue: { input?: unknown }): FieldErrorKey =>
-  issue.input === undefined ? 'required' : 'invalid_choice';
+// A question left unanswered reads "choose one of the options", not "fill in this field".
+const choiceError = (): FieldErrorKey => 'invalid_choice';
 
 function text(field: TextField) {
   const multiline = (multilineFields as readonly string[]).includes(field);

@@ -123,9 +123,9 @@ test.describe('JavaScript on', () => {
     await expect(summary).toBeFocused();
     await expect(summary.getByRole('heading')).toHaveText(ru['answer.error.summary']);
     await expect(summary.getByRole('link')).toHaveText([
-      `${ru['help.form.for.legend']}: ${ru['errors.field.required']}`,
+      `${ru['help.form.for.legend']}: ${ru['errors.field.invalid_choice']}`,
       `${ru['help.form.message.label']}: ${ru['errors.field.required']}`,
-      `${ru['form.contact_safe.legend']}: ${ru['errors.field.required']}`,
+      `${ru['form.contact_safe.legend']}: ${ru['errors.field.invalid_choice']}`,
       `${ru['form.consent.legend']}: ${ru['errors.field.consent_required']}`,
     ]);
     await expect(fieldError(page, 'message')).toContainText(ru['errors.field.required']);
@@ -355,7 +355,7 @@ test.describe('JavaScript on', () => {
     await expect(page.locator('.error-summary')).toBeFocused();
     await page.keyboard.press('Tab');
     await expect(page.locator('.error-summary a').first()).toBeFocused();
-    await expect(page.locator('.error-summary a').first()).toHaveText(`${en['help.form.for.legend']}: ${en['errors.field.required']}`);
+    await expect(page.locator('.error-summary a').first()).toHaveText(`${en['help.form.for.legend']}: ${en['errors.field.invalid_choice']}`);
     await page.keyboard.press('Enter');
     await expect(page.locator('#f-for-self')).toBeFocused();
     await page.keyboard.press('Space');

@@ -194,16 +194,23 @@ describe('validateFields: text normalization', () => {
 });
 
 describe('validateFields: required fields and choices', () => {
-  it.each(['for', 'message', 'contact_safe'])('help needs %s', (field) => {
+  it.each(['message'])('help needs %s', (field) => {
     expect(errorsOf(without(help, field))).toEqual({ [field]: 'required' });
   });
 
-  it.each(['person_name', 'last_seen_place', 'circumstances', 'applicant_name', 'consent_publish', 'consent_show_rescued'])(
-    'missing needs %s',
-    (field) => {
-      expect(errorsOf(without(missing, field))).toEqual({ [field]: 'required' });
-    },
-  );
+  it.each(['person_name', 'last_seen_place', 'circumstances', 'applicant_name'])('missing needs %s', (field) => {
+    expect(errorsOf(without(missing, field))).toEqual({ [field]: 'required' });
+  });
+
+  // An unanswered question asks to choose, not to "fill in this field".
+  it.each([
+    ['help', 'for'],
+    ['help', 'contact_safe'],
+    ['missing', 'consent_publish'],
+    ['missing', 'consent_show_rescued'],
+  ] as const)('%s needs an answer to %s', (kind, field) => {
+    expect(errorsOf(without(kind === 'help' ? help : missing, field))).toEqual({ [field]: 'invalid_choice' });
+  });
 
   it('asks for consent, missing or anything but yes', () => {
     expect(errorsOf(without(help, 'consent'))).toEqual({ consent: 'consent_required' });
@@ -231,7 +238,7 @@ describe('validateFields: required fields and choices', () => {
   it('reports every error at once, across fields and the contact rule', () => {
     expect(errorsOf({ kind: 'help', locale: 'ru', contact_safe: 'yes', people_count: '-1' })).toEqual({
       consent: 'consent_required',
-      for: 'required',
+      for: 'invalid_choice',
       message: 'required',
       people_count: 'invalid_number',
       contact_channels: 'contact_channel_required',
