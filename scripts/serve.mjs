@@ -22,7 +22,9 @@ const addHeaders = securityHeaders(config.publicUrl);
 // largest uploads); small posts are never held back by the cap.
 const uploads = createGate({ maxBytes: 64 * 1024 * 1024, unknownBytes: bodyLimits.maxBytes, maxQueue: 1000, maxWaitMs: 30_000 });
 
-const server = http.createServer((req, res) => {
+// Timeouts are checked every second (Node's default is 30 s, which would let a slow client
+// hold a connection for up to 50 s).
+const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
   addHeaders(req, res);
   // Each POST holds up to a few MB in memory: only so many at once, the rest wait briefly or get a 503.
   if (req.method === 'POST') return uploads.run(req, res, () => handler(req, res));

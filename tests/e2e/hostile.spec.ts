@@ -186,6 +186,24 @@ test('other methods are refused; GET gives only the public keys, briefly cacheab
   expect(body.fingerprints).toEqual([expect.stringMatching(/^[0-9A-F]{40}$/)]);
 });
 
+test('a slow client sending its headers a line at a time is cut off (slowloris)', async () => {
+  test.setTimeout(60_000);
+  const started = Date.now();
+  const closed = await new Promise<number>((resolve) => {
+    const socket = connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write(`POST /api/applications HTTP/1.1\r\nHost: 127.0.0.1\r\n`);
+    const drip = setInterval(() => socket.write(`X-Slow-${Date.now()}: 1\r\n`), 1000);
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve(Date.now() - started);
+    });
+  });
+  // Header timeout 20 s, checked every second.
+  expect(closed).toBeGreaterThan(15_000);
+  expect(closed).toBeLessThan(30_000);
+});
+
 test('after all that: the server is up, nothing was kept or delivered, no 5xx was logged', async () => {
   expect((await fetch(server.url + '/ru/')).status).toBe(200);
   expect(sink.requests).toEqual([]);
