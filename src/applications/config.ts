@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type Rate } from './ratelimit.ts';
+import { issueLines } from '../utils/zod-error.ts';
 
 /** Every problem found in the environment, one line per variable; thrown by `loadConfig`. */
 export class ConfigError extends Error {
@@ -220,18 +221,6 @@ const configSchema = rawSchema.superRefine(coherence, { when: () => true }).tran
 /** The parsed configuration: what the server, the scripts and the pipeline steps receive. */
 export type Config = z.output<typeof configSchema>;
 
-/**
- * The one helper turning zod failures into readable lines: one per variable, every message
- * for it joined, and never the value itself (some are secrets).
- */
-export function formatIssues(error: z.ZodError): string[] {
-  const byVariable = new Map<string, string[]>();
-  for (const issue of error.issues) {
-    const variable = String(issue.path[0] ?? 'environment');
-    byVariable.set(variable, [...(byVariable.get(variable) ?? []), issue.message]);
-  }
-  return [...byVariable].map(([variable, messages]) => `${variable}: ${[...new Set(messages)].join('; ')}`);
-}
 
 /** Only our variables, and an empty value counts as unset (as `FOO=` in an env file means). */
 function pick(env: NodeJS.ProcessEnv): Partial<Record<Variable, string>> {
@@ -246,7 +235,7 @@ function pick(env: NodeJS.ProcessEnv): Partial<Record<Variable, string>> {
 /** Parses the environment; throws a `ConfigError` listing every problem, one line per variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(pick(env));
-  if (!result.success) throw new ConfigError(formatIssues(result.error));
+  if (!result.success) throw new ConfigError(issueLines(result.error, 'environment'));
   return result.data;
 }
 
