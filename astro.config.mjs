@@ -13,7 +13,10 @@ export default defineConfig({
   // Absolute links (canonical, hreflang, sitemap, RSS) are written at build time from the public origin.
   site: process.env.PUBLIC_URL ?? 'http://127.0.0.1:4321',
   output: 'static',
-  adapter: node({ mode: 'standalone' }),
+  // Middleware mode: dist/server/entry.mjs only exports a handler and starts nothing, so the one way
+  // to serve the build is scripts/serve.mjs (headers, timeouts, upload gate, retry loop, config
+  // check), never `node dist/server/entry.mjs` as the adapter's docs suggest for standalone mode.
+  adapter: node({ mode: 'middleware' }),
   integrations: [
     react(),
     sitemap({

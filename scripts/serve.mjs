@@ -1,35 +1,78 @@
-// Serves the built site (dist/) with Node's own HTTP server around Astro's handler, so that
-// every response — static pages included — gets the same security headers, slow clients are
-// cut off, and the outbox retry loop runs in the same process.
+// The one way to serve the build (npm run serve, npm start): Node's own HTTP server around the
+// built files and Astro's handler, so that every response — static pages included — gets the same
+// security headers, decided on the one spelling of its path, slow clients are cut off, and the
+// outbox retry loop runs in the same process. The adapter is built in middleware mode
+// (astro.config.mjs): `node dist/server/entry.mjs` alone starts nothing.
 import http from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { startIntake } from '../src/server/start.ts';
 import { securityHeaders } from '../src/server/headers.ts';
-import { createGate } from '../src/server/gate.ts';
+import { canonicalTarget } from '../src/server/path.ts';
+import { staticFiles } from '../src/server/static.ts';
+import { createGate, defaultFloor } from '../src/server/gate.ts';
 import { bodyLimits } from '../src/applications/pipeline.ts';
 
+// A dist/ built before the adapter's switch to middleware mode would start its own server on import.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
-// Astro's own "listening" line is replaced by ours (one JSON line per event).
-process.env.ASTRO_NODE_LOGGING = 'disabled';
 
 const intake = await startIntake().catch((error) => {
   console.error(`Cannot start: ${error.message}`);
   process.exit(1);
 });
-const { handler } = await import('../dist/server/entry.mjs');
+const { handler: astro, options } = await import('../dist/server/entry.mjs');
+if (options.mode !== 'middleware') {
+  console.error(`Cannot start: dist/ was built in ${options.mode} mode; run npm run build`);
+  process.exit(1);
+}
+// The adapter's middleware serves no files: the built ones first, then Astro (the endpoint, `/`,
+// the answer page, and the 404 page for everything else). `req.url` is canonical by then.
+const files = staticFiles(fileURLToPath(new URL('../dist/client/', import.meta.url)));
+const handler = (req, res) => files(req, res, req.url.split('?')[0], () => astro(req, res));
 const { config, logger } = intake;
 const addHeaders = securityHeaders(config.publicUrl);
-// Bodies are held in memory while checked and encrypted: 64 MB in flight at most (four of the
-// largest uploads); small posts are never held back by the cap.
-const uploads = createGate({ maxBytes: 64 * 1024 * 1024, unknownBytes: bodyLimits.maxBytes, maxQueue: 1000, maxWaitMs: 30_000 });
+// Bodies are held in memory while checked and encrypted: 64 MB of uploads in flight at most (four
+// of the largest), two per address; posts up to 256 KB (every help request, encrypted or not) have
+// a 16 MB budget of their own, so uploads never hold them back. Bodies slower than the floor are cut.
+// UPLOAD_FLOOR_WINDOW_SECONDS (1–60) exists for the tests, which can not wait 15 s per window.
+const floorWindow = Number(process.env.UPLOAD_FLOOR_WINDOW_SECONDS);
+const uploads = createGate({
+  maxBytes: 64 * 1024 * 1024,
+  smallBytes: 256 * 1024,
+  smallMaxBytes: 16 * 1024 * 1024,
+  unknownBytes: bodyLimits.maxBytes,
+  maxQueue: 1000,
+  maxWaitMs: 30_000,
+  perAddress: 2,
+  trustProxy: config.trustProxy,
+  floor: Number.isInteger(floorWindow) && floorWindow >= 1 && floorWindow <= 60 ? { ...defaultFloor, windowMs: floorWindow * 1000 } : defaultFloor,
+  logger,
+});
 
 // Timeouts are checked every second (Node's default is 30 s, which would let a slow client
 // hold a connection for up to 50 s).
 const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
-  addHeaders(req, res);
-  // Each POST holds up to a few MB in memory: only so many at once, the rest wait briefly or get a 503.
+  const target = canonicalTarget(req.url ?? '');
+  addHeaders(req, res, target ?? '/');
+  if (target !== req.url) return misspelled(req, res, target);
+  // Each POST holds its body in memory: the gate decides when it runs, or answers it itself.
   if (req.method === 'POST') return uploads.run(req, res, () => handler(req, res));
   handler(req, res);
 });
+/**
+ * A target that is not the one spelling of its path: a GET or HEAD is sent there (a cache then
+ * only ever stores the canonical URL, with its own headers); any other method is answered 404,
+ * so a body is only ever taken at the address it belongs to. A malformed target gets a 400.
+ */
+function misspelled(req, res, target) {
+  if (target !== null && (req.method === 'GET' || req.method === 'HEAD')) {
+    res.writeHead(301, { Location: target, 'Cache-Control': 'no-store' });
+    return res.end();
+  }
+  const status = target === null ? 400 : 404;
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+  res.end(`${http.STATUS_CODES[status]}\n`);
+}
+
 // Slow clients (slowloris) must not hold connections: bound header and whole-request time.
 server.headersTimeout = 20_000;
 server.requestTimeout = 120_000;

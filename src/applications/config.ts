@@ -3,7 +3,7 @@
  * Every variable is read here and nowhere else; the rest of the code receives a typed `Config`.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type Rate } from './ratelimit.ts';
 import { issueLines } from '../utils/zod-error.ts';
@@ -19,6 +19,30 @@ export class ConfigError extends Error {
 }
 
 const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_DISTINCT = 10;
+
+/**
+ * The shortest p with text[i] === text[i + p] wherever both exist (the text's length when it
+ * repeats nothing), from the prefix function of Knuth–Morris–Pratt: linear time.
+ */
+function shortestPeriod(text: string): number {
+  const border = new Array<number>(text.length).fill(0);
+  for (let i = 1, k = 0; i < text.length; i++) {
+    while (k > 0 && text[i] !== text[k]) k = border[k - 1]!;
+    if (text[i] === text[k]) k++;
+    border[i] = k;
+  }
+  return text.length - (border[text.length - 1] ?? 0);
+}
+
+/**
+ * A secret typed by hand or left as a placeholder: fewer than ten distinct characters, or one
+ * unit repeated over at least twice its length (`abab…`, `changeme-changeme-chan…`).
+ * `openssl rand -hex 32` (64 hex digits) and `openssl rand -base64 32` are neither.
+ */
+export function isPredictableSecret(secret: string): boolean {
+  return new Set(secret).size < MIN_SECRET_DISTINCT || shortestPeriod(secret) <= secret.length / 2;
+}
 
 const VARIABLES = [
   'APP_ENV',
@@ -37,10 +61,12 @@ const VARIABLES = [
   'RATE_LIMIT_SECRET',
   'RATE_LIMIT_ADDRESS',
   'RATE_LIMIT_GLOBAL',
+  'RATE_LIMIT_REFUSED',
   'TRUST_PROXY',
   'OUTBOX_RETRY_SECONDS',
   'MAIL_TIMEOUT_SECONDS',
   'OUTBOX_DIR',
+  'USED_REFERENCES_DIR',
   'DEV_KEYS_DIR',
 ] as const;
 
@@ -67,7 +93,8 @@ function rate() {
 }
 
 function httpUrl(message: string) {
-  return z.url({ protocol: /^https?$/, error: message }).transform((url) => url.replace(/\/+$/, ''));
+  // Trailing slashes off in one anchored pass: `/\/+$/` starts again at every slash of a run.
+  return z.url({ protocol: /^https?$/, error: message }).transform((url) => url.replace(/^((?:\/*[^/])*)\/*$/, '$1'));
 }
 
 const email = z.email();
@@ -123,19 +150,21 @@ const rawSchema = z.strictObject({
     .optional(),
   RATE_LIMIT_ADDRESS: rate().default(parseRate('5/10m')),
   RATE_LIMIT_GLOBAL: rate().default(parseRate('300/1h')),
+  RATE_LIMIT_REFUSED: rate().default(parseRate('20/10m')),
   TRUST_PROXY: integer(0, 10).default(0),
   OUTBOX_RETRY_SECONDS: integer(1, 86_400).default(30),
   // Resend has no timeout of its own: a hung provider must not hold a delivery forever.
   MAIL_TIMEOUT_SECONDS: integer(1, 300).default(15),
   OUTBOX_DIR: z.string().default('var/outbox'),
+  USED_REFERENCES_DIR: z.string().optional(),
   DEV_KEYS_DIR: z.string().default('var/dev-keys'),
 });
 
 type Raw = z.output<typeof rawSchema>;
 
 /**
- * Rules across variables. They only look at presence, so they run even when a value failed
- * (`when`), and the operator sees every problem in one go.
+ * Rules across variables, and what production asks more of a value. They run even when a value
+ * failed (`when`), so they check what they read, and the operator sees every problem in one go.
  */
 function coherence(raw: Raw, ctx: z.RefinementCtx): void {
   const missing = (path: Variable, why: string) => ctx.addIssue({ code: 'custom', path: [path], message: `is required ${why}` });
@@ -155,6 +184,24 @@ function coherence(raw: Raw, ctx: z.RefinementCtx): void {
   if (production && raw.RATE_LIMIT_SECRET === undefined) {
     missing('RATE_LIMIT_SECRET', 'when APP_ENV=production (a random one per process would change on every restart)');
   }
+  // A guessable secret lets anyone who sees the hashes of the rate limiter recover the addresses.
+  const secret = raw.RATE_LIMIT_SECRET;
+  if (production && typeof secret === 'string' && secret.length >= MIN_SECRET_LENGTH && isPredictableSecret(secret)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RATE_LIMIT_SECRET'],
+      message: `is too easy to guess for APP_ENV=production (fewer than ${MIN_SECRET_DISTINCT} different characters, or a short pattern repeated): generate one with openssl rand -hex 32`,
+    });
+  }
+  // The API key and the encrypted applications travel to the mail provider over this URL.
+  const mailUrl = raw.RESEND_BASE_URL;
+  if (production && typeof mailUrl === 'string' && URL.canParse(mailUrl) && new URL(mailUrl).protocol !== 'https:') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RESEND_BASE_URL'],
+      message: 'must be an https:// URL when APP_ENV=production (the API key and the applications travel over it); unset it to use Resend\'s default API',
+    });
+  }
   if ((raw.UPSTASH_REDIS_REST_URL === undefined) !== (raw.UPSTASH_REDIS_REST_TOKEN === undefined)) {
     const absent = raw.UPSTASH_REDIS_REST_URL === undefined ? 'UPSTASH_REDIS_REST_URL' : 'UPSTASH_REDIS_REST_TOKEN';
     missing(absent, 'with the other UPSTASH_REDIS_REST_* variable');
@@ -172,6 +219,7 @@ function toConfig(raw: Raw) {
     host,
     port: raw.PORT,
     publicUrl: raw.PUBLIC_URL ?? `http://${hostInUrl}:${raw.PORT}`,
+    allowedOrigins: allowedOrigins(raw.PUBLIC_URL, host, raw.PORT),
     keys: keySource(raw),
     mail: raw.RESEND_API_KEY === undefined ? undefined : {
       apiKey: raw.RESEND_API_KEY,
@@ -185,11 +233,29 @@ function toConfig(raw: Raw) {
     rateLimitSecretGenerated: raw.RATE_LIMIT_SECRET === undefined,
     rateLimitAddress: raw.RATE_LIMIT_ADDRESS,
     rateLimitGlobal: raw.RATE_LIMIT_GLOBAL,
+    rateLimitRefused: raw.RATE_LIMIT_REFUSED,
     trustProxy: raw.TRUST_PROXY,
     outboxDir: resolve(raw.OUTBOX_DIR),
+    // Beside the outbox by default: the records of used references live as long as it does.
+    usedReferencesDir: resolve(raw.USED_REFERENCES_DIR ?? join(raw.OUTBOX_DIR, '..', 'references')),
     outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
     devKeysDir: resolve(raw.DEV_KEYS_DIR),
   };
+}
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * The origins whose pages may post applications: the public origin only, never one taken from
+ * the request (a `Host` can be anything: DNS rebinding). Without PUBLIC_URL (development), the
+ * configured host and port, and the loopback spellings of it when the server listens there.
+ */
+function allowedOrigins(publicUrl: string | undefined, host: string, port: number): string[] {
+  if (publicUrl !== undefined) return [publicUrl];
+  const hostInUrl = host.includes(':') ? `[${host}]` : host;
+  const loopback = [...LOOPBACK, '0.0.0.0', '[::]'].includes(hostInUrl) || hostInUrl.startsWith('127.');
+  const hosts = loopback ? [hostInUrl, ...LOOPBACK] : [hostInUrl];
+  return [...new Set(hosts.map((h) => new URL(`http://${h}:${port}`).origin))];
 }
 
 type KeySource =

@@ -42,7 +42,8 @@ function describeFailure(error: { name?: unknown; statusCode?: unknown; message?
 export function createResendMailer(options: ResendMailerOptions): Mailer {
   const { apiKey, baseUrl, from, to, timeoutMs = 15_000, subject = subjectOf } = options;
   // Without a baseUrl option, the SDK reads process.env.RESEND_BASE_URL once, here, at construction.
-  const resend = new Resend(apiKey, baseUrl === undefined ? undefined : { baseUrl: baseUrl.replace(/\/+$/, '') });
+  // Trailing slashes off in one anchored pass: `/\/+$/` starts again at every slash of a run.
+  const resend = new Resend(apiKey, baseUrl === undefined ? undefined : { baseUrl: baseUrl.replace(/^((?:\/*[^/])*)\/*$/, '$1') });
   return {
     async send(envelope) {
       const signal = AbortSignal.timeout(timeoutMs);

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'validation'
   | 'rate_limited'
+  | 'busy'
   | 'too_large'
   | 'unsupported_media_type'
   | 'forbidden'
@@ -25,6 +26,7 @@ export const statusOf: Record<ErrorCode, number> = {
   too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  busy: 429,
   unavailable: 503,
 };
 
@@ -68,12 +70,16 @@ export class UnsupportedMediaTypeError extends IntakeError {
   }
 }
 
+/**
+ * A limit was reached: this address's (`rate_limited`), or the site's own window for everyone
+ * (`busy`), which must never read as the person's fault.
+ */
 export class RateLimitedError extends IntakeError {
   override name = 'RateLimitedError';
   /** Seconds until a retry can succeed (for `Retry-After`). */
   readonly retryAfter: number;
-  constructor(retryAfter: number) {
-    super('rate_limited');
+  constructor(retryAfter: number, scope: 'address' | 'everyone' = 'address') {
+    super(scope === 'everyone' ? 'busy' : 'rate_limited');
     this.retryAfter = Math.max(1, Math.ceil(retryAfter));
   }
 }
@@ -88,7 +94,7 @@ export class UnavailableError extends IntakeError {
 }
 
 /** Why a message encrypted on the device was refused: for the log only, never shown or echoed. */
-export type SealedFault = 'fields' | 'armor' | 'packets' | 'recipients' | 'size';
+export type SealedFault = 'fields' | 'armor' | 'packets' | 'recipients' | 'size' | 'ticket';
 
 /**
  * A request encrypted in the browser that is not what the island sends: a field beside the
@@ -115,7 +121,10 @@ export class KeysChangedError extends IntakeError {
   }
 }
 
-/** The reference the browser chose is already waiting in the outbox: the island draws another. */
+/**
+ * The reference (issued to this browser with its ticket) already names another application: the
+ * island asks for another. Only a ticket's holder can get this answer.
+ */
 export class ReferenceTakenError extends IntakeError {
   override name = 'ReferenceTakenError';
   constructor() {

@@ -1,11 +1,12 @@
 /**
  * The staff's public keys: read once at start-up, checked, and refused with a clear message
  * naming the fingerprint when a key could not protect an application (expired, revoked, no
- * encryption subkey, or a secret key given by mistake).
+ * encryption subkey, or a secret key given by mistake), or, in production, when it is the
+ * development key pair however it was given.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, open, readdir, readFile, realpath, stat, unlink, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import * as openpgp from 'openpgp';
 import type { PublicKey } from 'openpgp';
 import { ConfigError, type Config } from './config.ts';
@@ -39,6 +40,8 @@ export interface KeyDescription {
 
 const DEV_PUBLIC = 'staff.pub.asc';
 const DEV_SECRET = 'staff.sec.asc';
+/** The user ID of the generated development key: never a staff key. */
+const DEV_EMAIL = 'dev-staff@localhost';
 
 /** Fingerprint as gpg prints it, so operators can compare them by eye. */
 function fingerprintOf(key: PublicKey): string {
@@ -115,9 +118,9 @@ async function expiringSoon(keys: PublicKey[], now = new Date()): Promise<string
 }
 
 /** Checks every key and fails with all the problems at once, each naming its fingerprint. */
-async function checkKeys(keys: PublicKey[], origin: string): Promise<PublicKey[]> {
+async function checkKeys(keys: PublicKey[], origin: string, earlier: string[]): Promise<PublicKey[]> {
   const now = new Date();
-  const problems: string[] = [];
+  const problems = [...earlier];
   const unique = new Map<string, PublicKey>();
   for (const key of keys) {
     const reason = await unusableBecause(key, now);
@@ -126,6 +129,87 @@ async function checkKeys(keys: PublicKey[], origin: string): Promise<PublicKey[]
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return [...unique.values()];
+}
+
+const PRIVATE_BLOCK = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+/** Of each file beside the key file, the first MiB is searched for a secret key (keys take a few KB). */
+const SCAN_BYTES = 1024 * 1024;
+/** A folder with more files than this is not searched: the key file belongs in a folder of its own. */
+const SCAN_FILES = 1000;
+const OWN_KEYS = "give the staff's own public keys (gpg --armor --export) when APP_ENV=production";
+
+async function realOrResolved(path: string): Promise<string> {
+  return realpath(path).catch(() => path);
+}
+
+/** Whether `path` is `dir` or inside it, symbolic links followed. */
+async function isInside(path: string, dir: string): Promise<boolean> {
+  const rel = relative(await realOrResolved(dir), await realOrResolved(path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/**
+ * The files beside `file` that hold a secret key: named `*.sec.asc`, or with an armored
+ * private key block in their first MiB. Only regular files are opened (a FIFO would block the
+ * start); those the server may not read are passed over. Null when the folder has too many.
+ */
+async function secretsBeside(file: string): Promise<string[] | null> {
+  const real = await realOrResolved(file);
+  const dirs = [...new Set([dirname(file), dirname(real)])];
+  const found: string[] = [];
+  const buffer = Buffer.alloc(SCAN_BYTES);
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => []);
+    if (names.length > SCAN_FILES) return null;
+    for (const name of names) {
+      const path = join(dir, name);
+      if (path === file || path === real) continue;
+      if (name.endsWith('.sec.asc')) {
+        found.push(path);
+        continue;
+      }
+      try {
+        if (!(await stat(path)).isFile()) continue;
+        const handle = await open(path, 'r');
+        try {
+          const { bytesRead } = await handle.read(buffer, 0, SCAN_BYTES, 0);
+          if (buffer.subarray(0, bytesRead).includes(PRIVATE_BLOCK)) found.push(path);
+        } finally {
+          await handle.close();
+        }
+      } catch {
+        // Unreadable by the server: nothing it could leak either.
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * In production, the development key pair is refused however it is given: a key file in
+ * DEV_KEYS_DIR, a key file with a secret key lying beside it, or a key with the dev key's user
+ * ID. Its secret key is on the server, so whoever reads the server reads every application.
+ */
+async function devKeyProblems(config: Config, keys: PublicKey[], origin: string): Promise<string[]> {
+  const problems: string[] = [];
+  if (config.keys.source === 'file') {
+    const { file } = config.keys;
+    if (await isInside(file, config.devKeysDir)) {
+      problems.push(`STAFF_PGP_KEYS_FILE: ${file} is in DEV_KEYS_DIR (${config.devKeysDir}), where the development key pair is generated; ${OWN_KEYS}`);
+    }
+    const secrets = await secretsBeside(file);
+    if (secrets === null) {
+      problems.push(`STAFF_PGP_KEYS_FILE: the folder of ${file} holds over ${SCAN_FILES} files and can not be checked for secret keys; put the key file in a folder of its own`);
+    } else if (secrets.length > 0) {
+      problems.push(`STAFF_PGP_KEYS_FILE: a secret key lies beside ${file} (${secrets.join(', ')}); keep secret keys on the staff's devices only, and ${OWN_KEYS}`);
+    }
+  }
+  for (const key of keys) {
+    if (key.users.some((user) => user.userID?.email.toLowerCase() === DEV_EMAIL)) {
+      problems.push(`${origin}: key ${fingerprintOf(key)} is the development key (${DEV_EMAIL}); ${OWN_KEYS}`);
+    }
+  }
+  return problems;
 }
 
 /**
@@ -160,7 +244,7 @@ async function devKeys(dir: string, logger: Logger): Promise<string> {
       type: 'ecc',
       curve: 'curve25519Legacy',
       format: 'armored',
-      userIDs: [{ name: 'Dev staff key (local only)', email: 'dev-staff@localhost' }],
+      userIDs: [{ name: 'Dev staff key (local only)', email: DEV_EMAIL }],
       config: pgpConfig,
     });
     if (await writeOnce(secretPath, fresh.privateKey, 0o600)) {
@@ -208,7 +292,8 @@ async function readKeyText(config: Config, logger: Logger): Promise<{ text: stri
  */
 export async function loadStaffKeys(config: Config, logger: Logger): Promise<StaffKeys> {
   const { text, origin } = await readKeyText(config, logger);
-  const keys = await checkKeys(await readArmoredKeys(text, origin), origin);
+  const read = await readArmoredKeys(text, origin);
+  const keys = await checkKeys(read, origin, config.production ? await devKeyProblems(config, read, origin) : []);
   const fingerprints = keys.map(fingerprintOf);
   const source = config.keys.source;
   const expiring = await expiringSoon(keys);

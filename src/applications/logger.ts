@@ -36,6 +36,10 @@ const FIELDS: Record<string, Check> = {
   count: number,
   retry_in_s: number,
   error: line(200),
+  // Which check refused a ciphertext (errors.ts SealedFault): names a check, never content.
+  fault: token,
+  encrypted_on_device: (v) => (typeof v === 'boolean' ? v : undefined),
+  scope: token,
   store: token,
   source: token,
   locale: token,
@@ -96,20 +100,38 @@ export function createMemoryLogger(): Logger & { lines: string[]; entries(): Rec
   };
 }
 
+/** How a counted event is written. */
+export interface CountedEventOptions {
+  level?: Level;
+  /** One line per this many ms at most, per kind of data; default 10 s. */
+  intervalMs?: number;
+}
+
+/** Different `data` a counted event keeps apart; more than this are added to the last one. */
+const MAX_COUNTED_GROUPS = 32;
+
 /**
- * Counts an event and writes one line per `intervalMs` with the count, instead of a line each
- * time: a flood of refused requests must not become a flood of log lines (or of disk writes).
+ * Counts an event and writes one line per interval with the count (per distinct `data`, e.g.
+ * per error code), instead of a line each time: a flood of refused requests must not become a
+ * flood of log lines (or of disk writes).
  */
-export function createCountedEvent(logger: Logger, event: string, intervalMs = 10_000): () => void {
-  let count = 0;
+export function createCountedEvent(logger: Logger, event: string, options: CountedEventOptions = {}): (data?: Record<string, unknown>) => void {
+  const { level = 'info', intervalMs = 10_000 } = options;
+  const groups = new Map<string, { data: Record<string, unknown>; count: number }>();
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
-    logger.info(event, { count });
-    count = 0;
+    for (const { data, count } of groups.values()) logger[level](event, { ...data, count });
+    groups.clear();
     timer = undefined;
   };
-  return () => {
-    count += 1;
+  return (data = {}) => {
+    // Only what the log keeps tells groups apart: a dropped value can not make a group of its own.
+    const { dropped: _dropped, ...kept } = sanitize(data);
+    let key = JSON.stringify(kept);
+    if (!groups.has(key) && groups.size >= MAX_COUNTED_GROUPS) key = [...groups.keys()].at(-1) ?? key;
+    const group = groups.get(key) ?? { data: kept, count: 0 };
+    group.count += 1;
+    groups.set(key, group);
     timer ??= setTimeout(flush, intervalMs).unref();
   };
 }

@@ -61,20 +61,33 @@ export function createMemoryLimiter(options: MemoryLimiterOptions): MemoryLimite
     if (counts.size >= maxKeys && !oldest.done) counts.delete(oldest.value);
   }
 
-  function limit(identifier: string): Promise<LimitResult> {
+  /** The entry and what it weighs now; `count` false only looks (and adds no identifier). */
+  function weigh(identifier: string, count: boolean) {
     const time = now();
     const window = Math.floor(time / windowMs);
     if (time - lastPrune >= windowMs) prune(window);
-    const entry = countsFor(identifier, window);
+    const known = counts.get(identifier);
+    const entry = count || known !== undefined ? countsFor(identifier, window) : { window, current: 0, previous: 0 };
     const reset = (window + 1) * windowMs;
     const weightedPrevious = Math.floor((1 - (time % windowMs) / windowMs) * entry.previous);
-    if (weightedPrevious + entry.current >= tokens) return Promise.resolve({ success: false, reset, remaining: 0 });
+    return { entry, reset, used: weightedPrevious + entry.current };
+  }
+
+  function limit(identifier: string): Promise<LimitResult> {
+    const { entry, reset, used } = weigh(identifier, true);
+    if (used >= tokens) return Promise.resolve({ success: false, reset, remaining: 0 });
     entry.current += 1;
-    return Promise.resolve({ success: true, reset, remaining: Math.max(0, tokens - (entry.current + weightedPrevious)) });
+    return Promise.resolve({ success: true, reset, remaining: Math.max(0, tokens - used - 1) });
+  }
+
+  function getRemaining(identifier: string): Promise<{ remaining: number; reset: number }> {
+    const { reset, used } = weigh(identifier, false);
+    return Promise.resolve({ remaining: Math.max(0, tokens - used), reset });
   }
 
   return {
     limit,
+    getRemaining,
     get size() {
       return counts.size;
     },

@@ -11,7 +11,8 @@
  *   U+FFFD the person really typed is still accepted.
  */
 import { TooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors.ts';
-import { FORM_ERROR, sniffImageType } from './schema.ts';
+import { sniffImageType } from './image.ts';
+import { FORM_ERROR } from './schema.ts';
 import type { RawSubmission, UploadedFile } from './types.ts';
 
 /** Caps on one request body. */
@@ -24,6 +25,12 @@ export interface BodyLimits {
   maxFiles: number;
   /** The fields that may carry files, each with the cap of one file in bytes; a file elsewhere is refused. */
   fileFields: Readonly<Record<string, number>>;
+  /**
+   * How many characters of a field's value are worth reading (0 for a name no form has): a
+   * longer value is cut there, and of a urlencoded one no more than that is even decoded, so
+   * a value far past its limit costs almost nothing. Unset: every value whole.
+   */
+  maxValueChars?: (name: string) => number;
 }
 
 const MULTIPART = 'multipart/form-data';
@@ -103,26 +110,34 @@ function decodeUtf8(bytes: Uint8Array): string {
 
 // WHATWG application/x-www-form-urlencoded parsing, on bytes, so bad UTF-8 is caught, not replaced.
 function parseUrlencoded(body: Uint8Array, limits: BodyLimits): RawSubmission {
-  const sequences = split(body, 0x26).filter((s) => s.byteLength > 0);
+  // One sequence past the cap is enough to refuse: 16 MB of `&` is not made 16 million subarrays first.
+  const sequences = split(body, 0x26, limits.maxParts + 1);
   if (sequences.length > limits.maxParts) throw new TooLargeError();
   const fields = new Map<string, string[]>();
   for (const sequence of sequences) {
     const eq = sequence.indexOf(0x3d);
-    const name = eq === -1 ? sequence : sequence.subarray(0, eq);
+    const nameBytes = eq === -1 ? sequence : sequence.subarray(0, eq);
     const value = eq === -1 ? new Uint8Array(0) : sequence.subarray(eq + 1);
-    addField(fields, decodeUtf8(percentDecode(name)), decodeUtf8(percentDecode(value)));
+    // No form has a name this long: past it, a name can only be unknown, whatever follows.
+    const name = decodeUtf8(percentDecode(nameBytes, MAX_NAME_BYTES));
+    const chars = limits.maxValueChars?.(name) ?? Number.POSITIVE_INFINITY;
+    // A UTF-16 unit is at most three bytes of UTF-8 (and a character cut at the end is dropped).
+    addField(fields, name, decodeUtf8(percentDecode(value, 3 * chars + 3)).slice(0, chars));
   }
   return { fields, files: [] };
 }
 
-function split(bytes: Uint8Array, separator: number): Uint8Array[] {
+const MAX_NAME_BYTES = 256;
+
+/** The non-empty runs between separators, the first `max` of them at most. */
+function split(bytes: Uint8Array, separator: number, max: number): Uint8Array[] {
   const parts: Uint8Array[] = [];
-  let start = 0;
-  for (let i = bytes.indexOf(separator); i !== -1; i = bytes.indexOf(separator, start)) {
-    parts.push(bytes.subarray(start, i));
-    start = i + 1;
+  for (let start = 0; start <= bytes.byteLength && parts.length < max; ) {
+    const found = bytes.indexOf(separator, start);
+    const end = found === -1 ? bytes.byteLength : found;
+    if (end > start) parts.push(bytes.subarray(start, end));
+    start = end + 1;
   }
-  parts.push(bytes.subarray(start));
   return parts;
 }
 
@@ -133,11 +148,16 @@ function hexValue(byte: number | undefined): number {
   return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
-// `+` is a space; a `%` not followed by two hex digits stays as it is (WHATWG URL, percent-decode).
-function percentDecode(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength);
+/**
+ * `+` is a space; a `%` not followed by two hex digits stays as it is (WHATWG URL, percent-decode).
+ * Stops after `maxOut` bytes of output, and then also drops a character cut in two at the end, so
+ * the bytes still decode as UTF-8.
+ */
+function percentDecode(bytes: Uint8Array, maxOut = Number.POSITIVE_INFINITY): Uint8Array {
+  const out = new Uint8Array(Math.min(bytes.byteLength, maxOut));
   let length = 0;
   for (let i = 0; i < bytes.byteLength; i++) {
+    if (length >= out.byteLength) return out.subarray(0, wholeCharacters(out, length));
     const byte = bytes[i] as number;
     const high = byte === 0x25 ? hexValue(bytes[i + 1]) : -1;
     const low = high === -1 ? -1 : hexValue(bytes[i + 2]);
@@ -149,6 +169,17 @@ function percentDecode(bytes: Uint8Array): Uint8Array {
     }
   }
   return out.subarray(0, length);
+}
+
+/** The length of `bytes[0, length)` without a UTF-8 sequence cut short at its end. */
+function wholeCharacters(bytes: Uint8Array, length: number): number {
+  let start = length;
+  // Back over continuation bytes (10xxxxxx) to the start of the last sequence, three at most.
+  while (start > 0 && length - start < 3 && ((bytes[start - 1] as number) & 0xc0) === 0x80) start--;
+  if (start === 0) return length;
+  const lead = bytes[start - 1] as number;
+  const needs = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return length - (start - 1) >= needs ? length : start - 1;
 }
 
 async function parseMultipart(body: Uint8Array<ArrayBuffer>, contentType: string, limits: BodyLimits): Promise<RawSubmission> {
@@ -169,7 +200,7 @@ async function parseMultipart(body: Uint8Array<ArrayBuffer>, contentType: string
       // Some clients send an empty file input as a plain empty part, without a filename.
       if (value !== '') throw new ValidationError({ [name]: 'photo_type' });
     } else {
-      addField(fields, name, value);
+      addField(fields, name, value.slice(0, limits.maxValueChars?.(name) ?? value.length));
     }
   }
   return { fields, files };

@@ -39,14 +39,33 @@ export function pgpOf(openpgp: OpenPgp): Pgp {
   return { openpgp, config };
 }
 
-const ARMOR_BLOCK = /-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g;
+const ARMOR_BEGIN = '-----BEGIN PGP ';
+const ARMOR_KINDS = ['PUBLIC', 'PRIVATE'] as const;
 
 /**
  * Every armored key block in `text`. openpgp.readKeys stops after the first armor block, and a
  * key file exported key by key (or the server's list of staff keys) is several blocks.
+ * What `/-----BEGIN PGP (PUBLIC|PRIVATE) KEY BLOCK-----[\s\S]*?-----END PGP \1 KEY BLOCK-----/g`
+ * matches, found with indexOf in linear time: that pattern read on to the end of the text again
+ * for every BEGIN line without its END (quadratic).
  */
 export function armoredKeyBlocks(text: string): string[] {
-  return text.match(ARMOR_BLOCK) ?? [];
+  const blocks: string[] = [];
+  // A kind whose END line is not in the rest of the text is in no later part of it either.
+  const unended = new Set<string>();
+  for (let at = text.indexOf(ARMOR_BEGIN); at !== -1; at = text.indexOf(ARMOR_BEGIN, at + 1)) {
+    const header = ARMOR_KINDS.map((kind) => `${ARMOR_BEGIN}${kind} KEY BLOCK-----`).find((h) => text.startsWith(h, at));
+    if (header === undefined || unended.has(header)) continue;
+    const end = header.replace('BEGIN', 'END');
+    const endAt = text.indexOf(end, at + header.length);
+    if (endAt === -1) {
+      unended.add(header);
+    } else {
+      blocks.push(text.slice(at, endAt + end.length));
+      at = endAt + end.length - 1;
+    }
+  }
+  return blocks;
 }
 
 /** The file name extension of each photo type the forms accept. */

@@ -1,13 +1,16 @@
 /**
- * Rate limits, the first and cheapest step: a sliding window per kind of application for each
- * client address (hashed, IPv6 by /64), plus one global window. Limits are generous and fail
- * open: a help request is never refused because the limit store is down or slow.
+ * Rate limits. Applications that passed every check count in a sliding window per kind for each
+ * client address (hashed, IPv6 by /64) and in one window for everyone; posts refused for what
+ * they hold count in a cheap window of their own per address, so junk can not use up the budget
+ * real people share. A store that is down or slow never means no limit: the same windows are
+ * then kept in process memory until it answers again.
  */
 import { createHmac } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Duration } from '@upstash/ratelimit';
 import { Redis as UpstashRedis } from '@upstash/redis';
+import { createCountedEvent } from './logger.ts';
 import { createMemoryLimiter } from './memory-limiter.ts';
 import { createRedisAdapter } from './redis-adapter.ts';
 import type { RedisAdapter, ScriptRunner } from './redis-adapter.ts';
@@ -26,10 +29,14 @@ export type RateSpec = string | Rate;
 
 export const DEFAULT_ADDRESS_RATE = '5/10m';
 export const DEFAULT_GLOBAL_RATE = '300/1h';
+/** Refused posts per address: room for many honest mistakes, not for a flood. */
+export const DEFAULT_REFUSED_RATE = '20/10m';
 /** How long a limit check may take before the request is let through. */
 export const DEFAULT_TIMEOUT_MS = 1000;
 
-const RATE = /^\s*(\d+)\s*\/\s*(\d*)\s*(ms|s|m|h|d)\s*$/;
+// The window's digits and the spaces after them are one optional group: `\s*(\d*)\s*` is
+// quadratic in a run of spaces when there are no digits.
+const RATE = /^\s*(\d+)\s*\/\s*(?:(\d+)\s*)?(ms|s|m|h|d)\s*$/;
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** Parses `count/window`, e.g. `5/10m`, `300/1h`, `10/s`; throws on anything else or on zero. */
@@ -54,7 +61,9 @@ function toRate(spec: RateSpec): Rate {
  * anything unparseable as it is (all such clients then share one bucket).
  */
 export function addressGroup(address: string): string {
-  const bare = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
+  // The zone goes (`%eth0`: from the first `%` of the last line, as `/%.*$/` would cut), in one
+  // anchored pass: `/%.*$/` starts again at every `%` before a line break (quadratic).
+  const bare = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/^((?:.*[\n\r\u2028\u2029])*[^%\n\r\u2028\u2029]*)%.*$/, '$1').toLowerCase();
   if (isIP(bare) !== 6) return bare;
   const groups = ipv6Groups(bare);
   const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = groups;
@@ -66,9 +75,10 @@ export function addressGroup(address: string): string {
 
 /** The eight 16-bit groups of a valid IPv6 address (checked by `isIP` before). */
 function ipv6Groups(address: string): number[] {
-  // A dotted IPv4 tail stands for the last two groups.
-  const hex = address.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, p, q, r, s) =>
-    `${((Number(p) << 8) | Number(q)).toString(16)}:${((Number(r) << 8) | Number(s)).toString(16)}`,
+  // A dotted IPv4 tail stands for the last two groups. Anchored, its head ending in a non-digit:
+  // unanchored, `(\d+)` would start again at every digit of a run (quadratic).
+  const hex = address.replace(/^((?:[^]*\D)?)(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, start, p, q, r, s) =>
+    `${start}${((Number(p) << 8) | Number(q)).toString(16)}:${((Number(r) << 8) | Number(s)).toString(16)}`,
   );
   const [head = '', tail] = hex.split('::');
   const headGroups = head === '' ? [] : head.split(':');
@@ -123,10 +133,14 @@ export function createLimiterStore(config: LimiterStoreConfig, logger?: Logger):
   }
 }
 
-/** The limiters the intake checks: one per kind for an address, one for everyone. */
+/** The limiters the intake checks. */
 export interface Limiters {
+  /** Applications that passed every check, per address and kind. */
   address: Record<Kind, Limiter>;
+  /** Applications that passed every check, from everyone together: it protects the mail quota. */
   global: Limiter;
+  /** Posts refused for what they hold (invalid, a bot's, a bad ciphertext), per address. */
+  refused: Limiter;
 }
 
 /** What {@link createLimiters} builds, beyond the store. */
@@ -135,10 +149,16 @@ export interface LimiterOptions {
   address?: RateSpec;
   /** For all clients together; default {@link DEFAULT_GLOBAL_RATE}. */
   global?: RateSpec;
-  /** A check slower than this lets the request through; default {@link DEFAULT_TIMEOUT_MS}. */
+  /** Refused posts per address; default {@link DEFAULT_REFUSED_RATE}. */
+  refused?: RateSpec;
+  /** A store slower than this counts as down for that request; default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
   /** Key prefix in the store, so several sites (or tests) can share one Redis. */
   prefix?: string;
+  /** Where "the store failed, limits are in memory" is said, once per interval with a count. */
+  logger?: Logger;
+  /** That interval; default 10 s. */
+  logIntervalMs?: number;
 }
 
 /**
@@ -170,10 +190,47 @@ function asUpstashClient(runner: ScriptRunner): UpstashRedis {
   return runner as unknown as UpstashRedis;
 }
 
-function slidingWindow(store: LimiterStore, rate: Rate, prefix: string, timeoutMs: number): Limiter {
-  if (store.kind === 'memory') return createMemoryLimiter({ tokens: rate.tokens, windowMs: rate.windowMs });
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The store's window, or the same window in memory whenever the store throws or does not
+ * answer in time (@upstash/ratelimit then says `reason: 'timeout'`; its `getRemaining` has no
+ * timeout of its own). Counts made in memory meanwhile stay in memory.
+ */
+function resilient(store: Limiter, memory: Limiter, timeoutMs: number, failed: () => void): Limiter {
+  return {
+    async limit(identifier) {
+      try {
+        const result = await store.limit(identifier);
+        if (result.reason !== 'timeout') return result;
+      } catch {
+        // Down: counted below, like a timeout.
+      }
+      failed();
+      return memory.limit(identifier);
+    },
+    async getRemaining(identifier) {
+      try {
+        return await withTimeout(store.getRemaining(identifier), timeoutMs);
+      } catch {
+        failed();
+        return memory.getRemaining(identifier);
+      }
+    },
+  };
+}
+
+function slidingWindow(store: LimiterStore, rate: Rate, prefix: string, timeoutMs: number, failed: () => void): Limiter {
+  const memory = createMemoryLimiter({ tokens: rate.tokens, windowMs: rate.windowMs });
+  if (store.kind === 'memory') return memory;
   const redis = store.kind === 'upstash' ? store.client : asUpstashClient(store.client);
-  return new Ratelimit({
+  const shared = new Ratelimit({
     redis,
     prefix,
     limiter: Ratelimit.slidingWindow(rate.tokens, rate.duration),
@@ -182,24 +239,31 @@ function slidingWindow(store: LimiterStore, rate: Rate, prefix: string, timeoutM
     enableTelemetry: false,
     ephemeralCache: new BoundedMap<string, number>(EPHEMERAL_CACHE_CAPACITY),
   });
+  return resilient(shared, memory, timeoutMs, failed);
 }
 
 /** Builds the sliding-window limiters on a store. */
 export function createLimiters(store: LimiterStore, options: LimiterOptions = {}): Limiters {
   const address = toRate(options.address ?? DEFAULT_ADDRESS_RATE);
   const global = toRate(options.global ?? DEFAULT_GLOBAL_RATE);
-  const { timeoutMs = DEFAULT_TIMEOUT_MS, prefix = 'intake' } = options;
+  const refused = toRate(options.refused ?? DEFAULT_REFUSED_RATE);
+  const { timeoutMs = DEFAULT_TIMEOUT_MS, prefix = 'intake', logger, logIntervalMs } = options;
+  // One line per interval while the store is down, with how many checks fell back to memory.
+  const count = logger ? createCountedEvent(logger, 'ratelimit.store_failed', { level: 'warn', ...(logIntervalMs ? { intervalMs: logIntervalMs } : {}) }) : undefined;
+  const failed = () => count?.({ store: store.kind });
+  const window = (rate: Rate, name: string) => slidingWindow(store, rate, `${prefix}:${name}`, timeoutMs, failed);
   return {
-    address: {
-      help: slidingWindow(store, address, `${prefix}:address:help`, timeoutMs),
-      missing: slidingWindow(store, address, `${prefix}:address:missing`, timeoutMs),
-    },
-    global: slidingWindow(store, global, `${prefix}:global`, timeoutMs),
+    address: { help: window(address, 'address:help'), missing: window(address, 'address:missing') },
+    global: window(global, 'global'),
+    refused: window(refused, 'refused'),
   };
 }
 
-/** The answer of {@link checkLimits}. */
-export type LimitCheck = { ok: true } | { ok: false; retryAfterSeconds: number };
+/** Who a refusal is about: this address, or everyone (the site's own window is full). */
+export type LimitScope = 'address' | 'everyone';
+
+/** The answer of a limit check. */
+export type LimitCheck = { ok: true } | { ok: false; retryAfterSeconds: number; scope: LimitScope };
 
 /** What {@link checkLimits} needs. */
 export interface CheckLimitsInput {
@@ -207,41 +271,31 @@ export interface CheckLimitsInput {
   kind: Kind;
   /** From {@link addressKey}: the address itself never reaches a limiter or a log. */
   addressKey: string;
-  logger: Logger;
-}
-
-type Outcome = { allowed: true } | { allowed: false; reset: number } | { failed: true };
-
-async function consult(limiter: Limiter, identifier: string, which: string, kind: Kind, logger: Logger): Promise<Outcome> {
-  try {
-    const result = await limiter.limit(identifier);
-    // @upstash/ratelimit answers "allowed" with this reason when the store did not answer in time.
-    if (result.reason === 'timeout') {
-      logger.warn('ratelimit.store_failed', { limiter: which, kind, reason: 'timeout' });
-      return { failed: true };
-    }
-    return result.success ? { allowed: true } : { allowed: false, reset: result.reset };
-  } catch (error) {
-    logger.warn('ratelimit.store_failed', { limiter: which, kind, reason: 'error', error: error instanceof Error ? error.message : String(error) });
-    return { failed: true };
-  }
 }
 
 /**
- * Checks the address limit, then the global one (so a refused address does not use up the
- * global budget). A store that fails or times out lets the request through, logged once.
+ * Counts an application that passed every check: the address window first, then the global one
+ * (so a refused address does not use up everyone's budget).
  */
 export async function checkLimits(input: CheckLimitsInput): Promise<LimitCheck> {
-  const { limiters, kind, addressKey: key, logger } = input;
-  const byAddress = await consult(limiters.address[kind], key, 'address', kind, logger);
-  // Both limits share a store: when it failed for one it is down for both.
-  if ('failed' in byAddress) return { ok: true };
-  if (!byAddress.allowed) return refused(byAddress.reset);
-  const overall = await consult(limiters.global, 'all', 'global', kind, logger);
-  if ('failed' in overall || overall.allowed) return { ok: true };
-  return refused(overall.reset);
+  const { limiters, kind, addressKey: key } = input;
+  const byAddress = await limiters.address[kind].limit(key);
+  if (!byAddress.success) return refused(byAddress.reset, 'address');
+  const overall = await limiters.global.limit('all');
+  return overall.success ? { ok: true } : refused(overall.reset, 'everyone');
 }
 
-function refused(reset: number): LimitCheck {
-  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((reset - Date.now()) / 1000)) };
+/** Before anything is read: has this address used up its refusals? Counts nothing. */
+export async function checkRefusals(limiters: Limiters, key: string): Promise<LimitCheck> {
+  const { remaining, reset } = await limiters.refused.getRemaining(key);
+  return remaining > 0 ? { ok: true } : refused(reset, 'address');
+}
+
+/** Counts a post refused for what it held against its address. */
+export async function countRefusal(limiters: Limiters, key: string): Promise<void> {
+  await limiters.refused.limit(key);
+}
+
+function refused(reset: number, scope: LimitScope): LimitCheck {
+  return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((reset - Date.now()) / 1000)), scope };
 }

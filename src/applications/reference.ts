@@ -8,7 +8,8 @@
 export const REFERENCE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
 const GROUP_LENGTH = 4;
-const REFERENCE = new RegExp(`^[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}-[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}$`);
+/** A well-formed reference, `XXXX-XXXX` in the alphabet above. */
+export const REFERENCE = new RegExp(`^[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}-[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}$`);
 // The largest multiple of the alphabet size that fits in a byte: bytes at or above it are
 // drawn again, so every symbol is equally likely (a plain `% 31` would favour the first 8).
 const UNBIASED_BYTE_LIMIT = 256 - (256 % REFERENCE_ALPHABET.length);

@@ -11,6 +11,8 @@ import { createCountedEvent, createLogger } from './logger.ts';
 import { createOutbox } from './outbox.ts';
 import type { IntakeDeps } from './pipeline.ts';
 import { createLimiterStore, createLimiters, type LimiterStore } from './ratelimit.ts';
+import { createFileUsedReferences, createStoreUsedReferences, pruneUsedReferences, resilientUsedReferences, type UsedReferences } from './used-references.ts';
+import type { ScriptRunner } from './redis-adapter.ts';
 import type { Logger } from './types.ts';
 
 export interface Runtime {
@@ -31,20 +33,35 @@ export async function createRuntime(config: Config, logger: Logger = createLogge
   // Checks fail open while the store is not connected: wait for it briefly at start, so the first
   // requests are limited too. A store that does not answer is logged and does not stop the start.
   if (!(await store.ready(3000))) logger.warn('ratelimit.store_unreachable', { store: store.kind });
-  const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal });
+  const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal, refused: config.rateLimitRefused, logger });
   const deps: IntakeDeps = {
     limiters,
     rateLimitSecret: config.rateLimitSecret,
     keys: staff.keys,
     outbox: createOutbox(config.outboxDir),
+    usedReferences: createUsedReferences(config, store, logger),
     mailer: createMailer(config),
     logger,
-    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
     pending: new Set(),
-    countRateLimited: createCountedEvent(logger, 'application.rate_limited'),
+    countRefused: createCountedEvent(logger, 'application.refused'),
   };
   logger.info('intake.ready', { summary: describeConfig(config), fingerprints: staff.fingerprints });
   return { config, logger, staff, store, deps };
+}
+
+/**
+ * Where used references are recorded: in the shared store when there is one (every instance
+ * sees them), with the files beside the outbox standing in while it is down; else in the files.
+ */
+function createUsedReferences(config: Config, store: LimiterStore, logger: Logger): UsedReferences {
+  const files = createFileUsedReferences(config.usedReferencesDir, config.rateLimitSecret);
+  void pruneUsedReferences(config.usedReferencesDir);
+  if (store.kind === 'memory') return files;
+  const failed = createCountedEvent(logger, 'references.store_failed', { level: 'warn' });
+  // Upstash's client runs `eval` as the adapter does; its typings are generic over the arguments.
+  const runner = store.kind === 'upstash' ? (store.client as unknown as ScriptRunner) : store.client;
+  return resilientUsedReferences(createStoreUsedReferences(runner, config.rateLimitSecret), files, () => failed({ store: store.kind }));
 }
 
 /** The process's runtime: the one the server registered, or one built from the environment. */

@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import { localeCodes } from '../i18n/locales.ts';
 import type { LocaleCode } from '../i18n/locales.ts';
+import { endsAsImage } from './image.ts';
 import type { Kind, UploadedFile } from './types.ts';
 
 /** Every error key validation can produce; the UI translates each under `errors.field.<key>`. */
@@ -64,6 +65,19 @@ export const situations = ['labour', 'sexual', 'begging', 'child', 'domestic', '
 /** Answers to "who needs help?" (field `for`). */
 export const helpFor = ['self', 'other'] as const;
 
+/** The options of every choice field: nothing else is accepted, or put back into a form. */
+export const choiceOptions = {
+  consent: ['yes'],
+  contact_safe: safetyAnswers,
+  contact_channels: contactChannels,
+  for: helpFor,
+  danger_now: safetyAnswers,
+  situation: situations,
+  police_report: yesNo,
+  consent_publish: yesNo,
+  consent_show_rescued: yesNo,
+} as const;
+
 /**
  * Maximum length of every free-text field, in UTF-16 code units (what the browser's `maxlength`
  * counts), after trimming and NFC normalization. Forms set `maxlength` from this.
@@ -118,24 +132,41 @@ const LONE_SURROGATE = /[\ud800-\udfff]/u;
 const DATE_FORMAT = /^\d{4}-\d{2}-\d{2}$/;
 const WHOLE_NUMBER = /^\d{1,9}$/;
 // Loose on purpose: it separates an address from a phone number or a handle, nothing more.
-const EMAIL_LIKE = /[^\s@,;:<>()[\]"]+@[^\s@,;:<>()[\]"]+\.[^\s@,;:<>()[\]".]{2,}/;
+// Words are split off first and each is tested anchored, so the work stays linear in the value
+// (one unanchored pattern over the whole value retried at every position: 17 s for 80,000 characters).
+const NOT_IN_ADDRESS = /[\s,;:<>()[\]"]+/;
+// What follows an `@` in the same word: at least one character, a dot, two characters that are not dots.
+const EMAIL_DOMAIN = /^.+\.[^.]{2}/;
 // UTC+14 is the earliest time zone: a date is in the future only if it is tomorrow there too.
 const EARLIEST_ZONE_AHEAD_MS = 14 * 60 * 60 * 1000;
 
 // A question left unanswered reads "choose one of the options", not "fill in this field".
 const choiceError = (): FieldErrorKey => 'invalid_choice';
 
+/**
+ * At most `max` UTF-16 code units, what the browser's `maxlength` counts (zod's `maxLength`
+ * counts code points, so 5000 emoji would pass a limit of 5000). Nothing after it runs when it fails.
+ */
+function units(max: number) {
+  return z.refine((s: string) => s.length <= max, { error: 'too_long', abort: true });
+}
+
 function text(field: TextField) {
   const multiline = (multilineFields as readonly string[]).includes(field);
   const control = multiline ? CONTROL_IN_TEXT : CONTROL_IN_LINE;
+  const limit = textLimits[field];
   return z.string().check(
+    // No work at all on a value far past its limit: the form sends line breaks as CRLF, so a
+    // value the browser let through is at most twice the limit before they are normalized.
+    units(2 * limit),
     z.overwrite((s) => s.replace(/\r\n?/g, '\n')),
     z.normalize('NFC'),
     z.trim(),
-    z.minLength(1, 'required'),
+    z.minLength(1, { error: 'required', abort: true }),
+    // The real limit, before any pattern looks at the value.
+    units(limit),
     z.refine((s) => !LONE_SURROGATE.test(s), 'malformed'),
     z.refine((s) => !control.test(s), 'control_chars'),
-    z.maxLength(textLimits[field], 'too_long'),
   );
 }
 
@@ -149,9 +180,13 @@ function choices<const T extends readonly [string, ...string[]]>(values: T) {
   );
 }
 
+/** Numbers and dates are short: anything longer is refused before it is trimmed or matched. */
+export const SHORT_VALUE_MAX = 32;
+
 function wholeNumber(max: number) {
   return z.pipe(
     z.string().check(
+      z.maxLength(SHORT_VALUE_MAX, { error: 'invalid_number', abort: true }),
       z.trim(),
       z.regex(WHOLE_NUMBER, 'invalid_number'),
       z.refine((s) => !WHOLE_NUMBER.test(s) || Number(s) <= max, 'invalid_number'),
@@ -173,6 +208,7 @@ function latestPastDate(): string {
 
 function pastDate() {
   return z.string().check(
+    z.maxLength(SHORT_VALUE_MAX, { error: 'invalid_date', abort: true }),
     z.trim(),
     z.refine(isCalendarDate, 'invalid_date'),
     z.refine((s) => !isCalendarDate(s) || s <= latestPastDate(), 'date_in_future'),
@@ -182,8 +218,8 @@ function pastDate() {
 const commonShape = {
   locale: z.enum(localeCodes as [LocaleCode, ...LocaleCode[]], { error: choiceError }),
   consent: z.literal('yes', { error: 'consent_required' }),
-  contact_safe: choice(safetyAnswers),
-  contact_channels: z.optional(choices(contactChannels)),
+  contact_safe: choice(choiceOptions.contact_safe),
+  contact_channels: z.optional(choices(choiceOptions.contact_channels)),
   contact_value: z.optional(text('contact_value')),
   contact_time: z.optional(text('contact_time')),
   reply_language: z.optional(text('reply_language')),
@@ -195,9 +231,9 @@ const commonShape = {
 const helpShape = {
   kind: z.literal('help'),
   ...commonShape,
-  for: choice(helpFor),
-  danger_now: z.optional(choice(safetyAnswers)),
-  situation: z.optional(choices(situations)),
+  for: choice(choiceOptions.for),
+  danger_now: z.optional(choice(choiceOptions.danger_now)),
+  situation: z.optional(choices(choiceOptions.situation)),
   country: z.optional(text('country')),
   place: z.optional(text('place')),
   people_count: z.optional(wholeNumber(PEOPLE_COUNT_MAX)),
@@ -219,12 +255,12 @@ const missingShape = {
   last_seen_date: z.optional(pastDate()),
   last_seen_place: text('last_seen_place'),
   circumstances: text('circumstances'),
-  police_report: z.optional(choice(yesNo)),
+  police_report: z.optional(choice(choiceOptions.police_report)),
   police_case: z.optional(text('police_case')),
   applicant_name: text('applicant_name'),
   applicant_relation: z.optional(text('applicant_relation')),
-  consent_publish: choice(yesNo),
-  consent_show_rescued: choice(yesNo),
+  consent_publish: choice(choiceOptions.consent_publish),
+  consent_show_rescued: choice(choiceOptions.consent_show_rescued),
 };
 
 /**
@@ -245,12 +281,25 @@ const contactRule = z.superRefine(
         ctx.addIssue({ code: 'custom', message: 'contact_required', path: ['contact_value'] });
       }
     }
-    if (channels.includes('email') && contact !== '' && !EMAIL_LIKE.test(contact)) {
+    // A value past its limit has its own error already: no pattern runs on it.
+    const checkable = contact !== '' && contact.length <= textLimits.contact_value;
+    if (channels.includes('email') && checkable && !hasEmailAddress(contact)) {
       ctx.addIssue({ code: 'custom', message: 'invalid_email', path: ['contact_value'] });
     }
   },
   { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
 );
+
+/** True when one of the words of `value` looks like an e-mail address (linear in its length). */
+export function hasEmailAddress(value: string): boolean {
+  for (const word of value.split(NOT_IN_ADDRESS)) {
+    const parts = word.split('@');
+    for (let i = 1; i < parts.length; i++) {
+      if (parts[i - 1] !== '' && EMAIL_DOMAIN.test(parts[i] ?? '')) return true;
+    }
+  }
+  return false;
+}
 
 /** A request for help (for oneself or someone else). */
 export const helpSchema = z.strictObject(helpShape).check(contactRule);
@@ -333,10 +382,11 @@ function checkPhotos(kind: Kind, files: UploadedFile[], errors: FieldErrors): vo
     addError(errors, PHOTO_FIELD, 'photo_count');
   } else if (files.some((f) => f.type === 'application/octet-stream')) {
     addError(errors, PHOTO_FIELD, 'photo_type');
+  } else if (files.some((f) => f.bytes.byteLength > MAX_PHOTO_BYTES)) {
+    // Before the walk through the image: no check runs on a file past its limit.
+    addError(errors, PHOTO_FIELD, 'photo_too_large');
   } else if (files.some((f) => !endsAsImage(f.bytes, f.type))) {
     addError(errors, PHOTO_FIELD, 'photo_extra_data');
-  } else if (files.some((f) => f.bytes.byteLength > MAX_PHOTO_BYTES)) {
-    addError(errors, PHOTO_FIELD, 'photo_too_large');
   }
 }
 
@@ -369,48 +419,7 @@ function addError(errors: FieldErrors, field: string, key: FieldErrorKey): void 
  */
 export function isBot(fields: Map<string, string[]>, minFillMs = 3000): boolean {
   if ((fields.get('website') ?? []).some((v) => v !== '')) return true;
-  const filled = fields.get('filled_ms')?.[0]?.trim();
+  const value = fields.get('filled_ms')?.[0];
+  const filled = value !== undefined && value.length <= SHORT_VALUE_MAX ? value.trim() : undefined;
   return filled !== undefined && WHOLE_NUMBER.test(filled) && Number(filled) < minFillMs;
-}
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-
-function startsWith(bytes: Uint8Array, signature: readonly number[], offset = 0): boolean {
-  return signature.every((b, i) => bytes[offset + i] === b);
-}
-
-/**
- * Does the file end where its image ends? Bytes appended after the picture (a script, an
- * archive: a "polyglot" file) would travel to staff inside the photo; some phones also append
- * a video (motion photos), and the person is then asked for a plain copy of the picture.
- * JPEG ends with the EOI marker (trailing zero padding allowed), PNG with the IEND chunk,
- * WebP's RIFF header states its own length.
- */
-export function endsAsImage(bytes: Uint8Array, type: UploadedFile['type']): boolean {
-  const n = bytes.byteLength;
-  if (type === 'image/png') {
-    const iend = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
-    return n >= 12 && startsWith(bytes, iend, n - 12);
-  }
-  if (type === 'image/webp') {
-    const riffSize = n >= 8 ? (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16)) + bytes[7]! * 2 ** 24 : -1;
-    return riffSize + 8 === n || (riffSize % 2 === 1 && riffSize + 9 === n);
-  }
-  if (type === 'image/jpeg') {
-    let end = n;
-    while (end > 2 && bytes[end - 1] === 0x00) end--;
-    return bytes[end - 2] === 0xff && bytes[end - 1] === 0xd9;
-  }
-  return false;
-}
-
-/** The image type by magic bytes (JPEG, PNG, WebP), never by name or declared type. */
-export function sniffImageType(bytes: Uint8Array): UploadedFile['type'] {
-  if (startsWith(bytes, [0xff, 0xd8, 0xff])) return 'image/jpeg';
-  if (startsWith(bytes, PNG_SIGNATURE)) return 'image/png';
-  // RIFF <4-byte size> WEBP
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) {
-    return 'image/webp';
-  }
-  return 'application/octet-stream';
 }

@@ -11,6 +11,8 @@ import { kinds, MAX_PHOTO_BYTES } from './schema.ts';
 
 /** The field holding the armored message (report + JSON). */
 export const SEALED_FIELD = 'encrypted';
+/** The ticket that came with the reference the server issued. */
+export const TICKET_FIELD = 'reference_ticket';
 /** The file field holding each encrypted photo, as a binary OpenPGP message. */
 export const SEALED_PHOTO_FIELD = 'encrypted_photos';
 
@@ -40,7 +42,22 @@ export const sealedSchema = z.strictObject({
   website: z.optional(z.string()),
   filled_ms: z.optional(z.string().check(z.regex(ELAPSED_MS))),
   reference: z.string().check(z.refine(isReference)),
+  // The server's signature over the reference it issued (src/applications/ticket.ts).
+  [TICKET_FIELD]: z.string().check(z.maxLength(64)),
   [SEALED_FIELD]: z.string().check(z.maxLength(MAX_SEALED_TEXT_CHARS)),
 });
 
 export type SealedFields = z.output<typeof sealedSchema>;
+
+/**
+ * The endpoint's GET, which the island reads before it encrypts: the staff's public keys with
+ * their fingerprints, and a reference issued for one application with its ticket.
+ */
+export const keysAnswerSchema = z.object({
+  keys: z.string(),
+  fingerprints: z.array(z.string()),
+  reference: z.string().check(z.refine(isReference)),
+  ticket: z.string().check(z.maxLength(64)),
+});
+
+export type KeysAnswer = z.output<typeof keysAnswerSchema>;

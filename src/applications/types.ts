@@ -33,7 +33,10 @@ export interface LimitResult {
 
 /** Anything that can limit: @upstash/ratelimit's Ratelimit, or the in-process limiter. */
 export interface Limiter {
+  /** Counts one request and says whether it fits the window. */
   limit(identifier: string): Promise<LimitResult>;
+  /** What is left in the window, counting nothing. */
+  getRemaining(identifier: string): Promise<{ remaining: number; reset: number }>;
 }
 
 /**

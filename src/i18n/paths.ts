@@ -2,7 +2,8 @@ import { locales, type LocaleCode } from './locales.ts';
 
 /** The path of a page in a locale: `localePath('en', 'faq')` → `/en/faq/`. */
 export function localePath(locale: string, page = ''): string {
-  const rest = page.replace(/^\/+|\/+$/g, '');
+  // Slashes off both ends in one anchored pass: `/^\/+|\/+$/g` starts again at every slash of a run.
+  const rest = page.replace(/^\/*([^/](?:\/*[^/])*)?\/*$/, '$1');
   return rest ? `/${locale}/${rest}/` : `/${locale}/`;
 }
 

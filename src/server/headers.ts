@@ -34,11 +34,15 @@ const permissionsPolicy = [
 const noStore = /^\/(?:api\/applications|[a-z]{2}\/(?:help|missing|answer))(?:\/|$)/;
 const publicKeys = /^\/api\/applications\/?$/;
 
-/** Returns a function that sets the security headers on a response before the site handles it. */
+/**
+ * Returns a function that sets the security headers on a response before the site handles it.
+ * The cache rules are decided on `target`, the canonical request target (src/server/path.ts),
+ * never on the raw one: `/ru//help/` and `/ru/%68elp/` are the help form too.
+ */
 export function securityHeaders(publicUrl: string) {
   const https = publicUrl.startsWith('https:');
   const csp = https ? `${contentSecurityPolicy}; upgrade-insecure-requests` : contentSecurityPolicy;
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: IncomingMessage, res: ServerResponse, target: string): void => {
     res.setHeader('Content-Security-Policy', csp);
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Content-Type-Options', 'nosniff');
@@ -47,7 +51,7 @@ export function securityHeaders(publicUrl: string) {
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const path = target.split('?')[0] ?? '/';
     const keys = req.method === 'GET' && publicKeys.test(path);
     if (!keys && (noStore.test(path) || req.method !== 'GET')) res.setHeader('Cache-Control', 'no-store');
   };

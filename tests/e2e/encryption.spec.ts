@@ -43,7 +43,7 @@ test.afterAll(async () => {
 
 /** openpgp.js and our module around it: none of it may load with the page. */
 const ENCRYPTION_CHUNK = /\/_astro\/(?:encrypt|openpgp|nacl-fast|noble_|legacy_ciphers|argon2id|sha512|unbzip2)[^/]*\.js$/;
-const SEALED_FIELDS = ['consent', 'encrypted', 'encrypted_photos', 'filled_ms', 'kind', 'locale', 'reference', 'website'];
+const SEALED_FIELDS = ['consent', 'encrypted', 'encrypted_photos', 'filled_ms', 'kind', 'locale', 'reference', 'reference_ticket', 'website'];
 
 interface Watch {
   /** Every URL the page requested, in order. */
@@ -159,6 +159,8 @@ test('help: nothing typed leaves the device in the clear, and each staff key ope
     const plain = opened.data.toString('utf8');
     expect(plain).toContain(`Номер заявки: ${reference}`);
     expect(plain).toContain('Зашифрована на устройстве заявителя: да');
+    // The island sends how long the form took; its report says so, as the server's does.
+    expect(plain).toMatch(/Время заполнения формы: \d+ с/);
     const json = JSON.parse(plain.slice(plain.indexOf('{'), plain.lastIndexOf('}') + 1)) as { encryptedOnDevice: boolean; application: Record<string, unknown> };
     expect(json.encryptedOnDevice).toBe(true);
     expect(json.application).toMatchObject({ kind: 'help', locale: 'ru', ...typed, situation: ['labour'], contact_channels: ['signal'] });

@@ -1,8 +1,8 @@
 // Hostile input never hurts: each request gets the right 4xx with a localized message, never a
 // 5xx; the server stays up; nothing is kept or delivered.
 import { expect, test } from '@playwright/test';
-import { connect } from 'node:net';
 import { join } from 'node:path';
+import { rawRequest, type Raw, type RawOptions } from '../support/raw-http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { startSink, type Sink } from '../support/sink.ts';
 import { jpeg, png } from '../support/images.ts';
@@ -21,59 +21,8 @@ test.afterAll(async () => {
   await sink?.close();
 });
 
-interface Raw {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/**
- * A raw HTTP/1.1 request over a socket, for bodies and headers no well-behaved client sends
- * (a Content-Length that lies, chunked bodies, broken multipart). The server may answer and
- * close before it has read everything: that is the point.
- */
-function raw(options: { method?: string; headers?: Record<string, string>; chunks?: (string | Buffer)[]; chunked?: boolean }): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(server.port, '127.0.0.1');
-    const received: Buffer[] = [];
-    const headers = { host: `127.0.0.1:${server.port}`, origin: server.url, accept: 'application/json', connection: 'close', ...options.headers };
-    const body = (options.chunks ?? []).map((c) => Buffer.from(c));
-    if (options.chunked) Object.assign(headers, { 'transfer-encoding': 'chunked' });
-    else if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-length')) {
-      Object.assign(headers, { 'content-length': String(body.reduce((n, b) => n + b.length, 0)) });
-    }
-    const head = `${options.method ?? 'POST'} /api/applications HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
-    socket.setTimeout(30_000, () => socket.destroy(new Error('no answer in 30 s')));
-    socket.on('data', (d) => received.push(d));
-    socket.on('error', (error: NodeJS.ErrnoException) => (['EPIPE', 'ECONNRESET'].includes(error.code ?? '') ? undefined : reject(error)));
-    socket.on('close', () => {
-      const all = Buffer.concat(received);
-      const split = all.indexOf('\r\n\r\n');
-      const [statusLine = '', ...lines] = all.subarray(0, split).toString('latin1').split('\r\n');
-      const parsed = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
-      let payload: Buffer = all.subarray(split + 4);
-      // Only the first answer counts: what may follow is the server refusing the unread rest.
-      if (parsed['transfer-encoding'] === 'chunked') payload = dechunk(payload);
-      else if (parsed['content-length']) payload = payload.subarray(0, Number(parsed['content-length']));
-      resolve({ status: Number(statusLine.split(' ')[1] ?? 0), headers: parsed, body: payload.toString('utf8') });
-    });
-    socket.write(head);
-    for (const chunk of body) socket.write(options.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);
-    if (options.chunked) socket.write('0\r\n\r\n');
-  });
-}
-
-function dechunk(bytes: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let rest = bytes;
-  for (;;) {
-    const line = rest.indexOf('\r\n');
-    const size = parseInt(rest.subarray(0, line).toString('latin1'), 16);
-    if (!size) return Buffer.concat(out);
-    out.push(rest.subarray(line + 2, line + 2 + size));
-    rest = rest.subarray(line + 2 + size + 2);
-  }
-}
+/** A raw request to this spec's server (see support/raw-http.ts). */
+const raw = (options: RawOptions) => rawRequest(server.port, { origin: server.url, ...options });
 
 const json = (r: Raw) => JSON.parse(r.body) as { ok: boolean; error: string; message: string; fields?: Record<string, string> };
 
@@ -168,7 +117,7 @@ test('a missing or foreign Origin is refused before the body is read', async () 
   await expectRefused(foreign, 403, 'forbidden');
 });
 
-test('other methods are refused; GET gives only the public keys, briefly cacheable', async () => {
+test('other methods are refused; GET gives only the public keys and an issued reference, never cached', async () => {
   for (const method of ['PUT', 'DELETE', 'PATCH']) {
     const r = await raw({ method, headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: ['kind=help'] });
     expect(r.status, method).toBe(405);
@@ -178,9 +127,9 @@ test('other methods are refused; GET gives only the public keys, briefly cacheab
   // A body or a query on the GET changes nothing: it reads nothing from the request.
   const keys = await raw({ method: 'GET', headers: { 'content-type': 'application/x-www-form-urlencoded' }, chunks: ['kind=help'] });
   expect(keys.status).toBe(200);
-  expect(keys.headers['cache-control']).toBe('public, max-age=300');
+  expect(keys.headers['cache-control']).toBe('no-store');
   const body = JSON.parse(keys.body) as { keys: string; fingerprints: string[] };
-  expect(Object.keys(body).sort()).toEqual(['fingerprints', 'keys']);
+  expect(Object.keys(body).sort()).toEqual(['fingerprints', 'keys', 'reference', 'ticket']);
   expect(body.keys).toMatch(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/);
   expect(body.keys).not.toContain('PRIVATE');
   expect(body.fingerprints).toEqual([expect.stringMatching(/^[0-9A-F]{40}$/)]);

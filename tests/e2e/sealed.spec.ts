@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { serverPgp as pgp } from '../../src/applications/keys.ts';
 import { encryptPhoto, encryptText } from '../../src/applications/pgp.ts';
-import { newReference } from '../../src/applications/reference.ts';
+import { isReference, newReference } from '../../src/applications/reference.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { jpeg } from '../support/images.ts';
 import { filesUnder, mailEnv, mailsFor, marker, post } from '../support/intake.ts';
@@ -66,18 +66,26 @@ interface Sealed {
   photos?: Uint8Array[];
 }
 
-/** A request as the island builds it; parts can be replaced to forge one. */
+/**
+ * A request as the island builds it, under a reference the server issued (GET); parts can be
+ * replaced to forge one.
+ */
 async function sealed(options: Sealed = {}): Promise<{ body: FormData; reference: string; text: string }> {
-  const reference = options.fields?.['reference'] ?? newReference();
+  const issued = await issued_();
+  const reference = options.fields?.['reference'] ?? issued.reference;
   const text = options.text ?? `Номер заявки: ${reference}\nСообщение: держат на ферме ${secret('sealed')}\n`;
   const body = new FormData();
-  const fields = { kind: 'help', locale: 'ru', consent: 'yes', website: '', filled_ms: '42000', reference, ...options.fields };
+  const fields = { kind: 'help', locale: 'ru', consent: 'yes', website: '', filled_ms: '42000', reference, reference_ticket: issued.ticket, ...options.fields };
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
   body.append('encrypted', options.encrypted ?? (await encryptText(pgp, text, [staffKey])));
   for (const [i, photo] of (options.photos ?? []).entries()) {
     body.append('encrypted_photos', new Blob([photo as BlobPart]), `${reference}-${i + 1}.pgp`);
   }
   return { body, reference, text };
+}
+
+async function issued_(): Promise<{ reference: string; ticket: string }> {
+  return (await (await fetch(`${server.url}/api/applications`)).json()) as { reference: string; ticket: string };
 }
 
 const json = async (response: Response) => (await response.json()) as { ok: boolean; error?: string; message?: string; reference?: string; encryptedOnDevice?: boolean };
@@ -92,11 +100,14 @@ async function expectRefused(response: Response, status: number, error: string):
   return body.message!;
 }
 
-test('GET gives exactly the staff keys the server holds, with the fingerprints gpg shows', async () => {
+test('GET gives exactly the staff keys the server holds, with the fingerprints gpg shows, and a fresh reference each time', async () => {
   const response = await fetch(`${server.url}/api/applications`);
   expect(response.status).toBe(200);
-  expect(response.headers.get('cache-control')).toBe('public, max-age=300');
-  const { keys, fingerprints } = (await response.json()) as { keys: string; fingerprints: string[] };
+  // It carries a reference issued for one application: never kept by a browser or a proxy.
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  const { keys, fingerprints, reference } = (await response.json()) as { keys: string; fingerprints: string[]; reference: string };
+  expect(isReference(reference)).toBe(true);
+  expect((await issued_()).reference).not.toBe(reference);
   expect(fingerprints).toEqual([staff.fingerprint]);
   // What the privacy page tells people to run.
   const { stdout } = await home.run(['--with-colons', '--show-keys', '--fingerprint'], keys);
@@ -138,6 +149,9 @@ test('forged or damaged requests are 400 sealed_invalid, localized, and nothing 
     ['a photo on a help request', { photos: [await encryptPhoto(pgp, { bytes: jpeg(), type: 'image/jpeg' }, 1, [staffKey])] }],
     ['a photo to another key than the text', { fields: { kind: 'missing' }, photos: [await encryptPhoto(pgp, { bytes: jpeg(), type: 'image/jpeg' }, 1, [strangerKey])] }],
     ['a reference that is not one', { fields: { reference: '../../etc' } }],
+    ['a reference the server did not issue', { fields: { reference: newReference() } }],
+    ['a forged ticket', { fields: { reference_ticket: 'mzzzzz.AAAAAAAAAAAAAAAAAAAAAA' } }],
+    ['no ticket', { fields: { reference_ticket: '' } }],
   ];
   for (const [label, options] of forged) {
     const { body, reference } = await sealed(options);
@@ -150,7 +164,7 @@ test('forged or damaged requests are 400 sealed_invalid, localized, and nothing 
   expect(await expectRefused(await post(server.url, body), 400, 'sealed_invalid')).toMatch(/^The encrypted request arrived damaged/);
 });
 
-test('a reference already in the outbox is 409 reference_taken; the kept application is untouched', async () => {
+test('another ciphertext under a reference still waiting in the outbox is 409 reference_taken; the kept one is untouched', async () => {
   // A failing provider keeps the first one in the outbox.
   sink.mode = 'fail';
   try {
@@ -158,7 +172,7 @@ test('a reference already in the outbox is 409 reference_taken; the kept applica
     expect((await post(server.url, first.body)).status).toBe(201);
     const armoredIn = (file: string) => (JSON.parse(readFileSync(file, 'utf8')) as { armored: string }).armored;
     const before = armoredIn(kept(first.reference));
-    const again = await sealed({ fields: { reference: first.reference } });
+    const again = await sealed({ fields: { reference: first.reference, reference_ticket: first.body.get('reference_ticket') as string } });
     await expectRefused(await post(server.url, again.body), 409, 'reference_taken');
     // Only its delivery attempts may have changed.
     expect(armoredIn(kept(first.reference))).toBe(before);

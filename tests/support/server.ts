@@ -42,6 +42,9 @@ export async function startServer(env: Record<string, string> = {}, opts: { varD
       PORT: String(port),
       OUTBOX_DIR: join(varDir, 'outbox'),
       DEV_KEYS_DIR: join(varDir, 'dev-keys'),
+      // Specs send many refused posts from one address on purpose; the refusal window has
+      // tests of its own (attacks.spec.ts), which set it.
+      RATE_LIMIT_REFUSED: '100000/10m',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,11 +6,9 @@
  */
 import { armor, config, createMessage, encrypt, enums, readKeys } from 'openpgp/lightweight';
 import type { PublicKey } from 'openpgp';
-import * as z from 'zod/mini';
 import { armoredKeyBlocks, encryptPhoto, encryptText, pgpOf } from '../../applications/pgp.ts';
-import { newReference } from '../../applications/reference.ts';
 import { composeReport, padText } from '../../applications/report.ts';
-import { SEALED_FIELD, SEALED_PHOTO_FIELD } from '../../applications/sealed-schema.ts';
+import { keysAnswerSchema, SEALED_FIELD, SEALED_PHOTO_FIELD, TICKET_FIELD } from '../../applications/sealed-schema.ts';
 import { ENCRYPT_FAILED, ENDPOINT, type SealInput, type SendResult } from './submit.ts';
 
 // Named imports, not the namespace: the bundler keeps only what encryption needs.
@@ -18,7 +16,7 @@ const pgp = pgpOf({ armor, config, createMessage, encrypt, enums });
 
 // Matches the server's whole-request timeout: after that the answer can not come any more.
 const SEND_TIMEOUT_MS = 120_000;
-// A reference the outbox already holds (409) is redrawn; more than this is not chance.
+// A reference already in use (409) is asked for again; more than this is not chance.
 const MAX_REFERENCE_DRAWS = 3;
 
 /** The keys could not be fetched at all: the connection, not the encryption. */
@@ -26,28 +24,29 @@ class Unreachable extends Error {
   override name = 'Unreachable';
 }
 
-const keysAnswer = z.object({ keys: z.string(), fingerprints: z.array(z.string()) });
-
 interface StaffKeys {
   keys: PublicKey[];
   /** The server's clock when it answered: a phone's own clock may be years off. */
   date: Date;
+  /** The reference the server issued for this application, and its ticket. */
+  reference: string;
+  ticket: string;
 }
 
 /**
- * The staff's public keys, as the endpoint gives them. `fresh` goes past the browser's cache,
- * after the server said the keys changed. The fingerprints must be those of the keys sent.
+ * The staff's public keys and a reference issued for this application, as the endpoint gives
+ * them (never cached). The fingerprints must be those of the keys sent.
  */
-async function fetchKeys(fresh: boolean): Promise<StaffKeys> {
+async function fetchKeys(): Promise<StaffKeys> {
   const response = await fetch(ENDPOINT, {
     headers: { Accept: 'application/json' },
-    cache: fresh ? 'reload' : 'default',
+    cache: 'no-store',
     credentials: 'same-origin',
   }).catch(() => {
     throw new Unreachable();
   });
   if (!response.ok) throw new Unreachable();
-  const answer = keysAnswer.parse(await response.json());
+  const answer = keysAnswerSchema.parse(await response.json());
   const blocks = armoredKeyBlocks(answer.keys);
   const keys = (await Promise.all(blocks.map((armoredKeys) => readKeys({ armoredKeys, config: pgp.config })))).flat();
   const fingerprints = keys.map((key) => key.getFingerprint().toUpperCase()).sort();
@@ -55,13 +54,16 @@ async function fetchKeys(fresh: boolean): Promise<StaffKeys> {
     throw new TypeError('the staff keys are not usable');
   }
   const served = Date.parse(response.headers.get('date') ?? '');
-  return { keys, date: Number.isNaN(served) ? new Date() : new Date(served) };
+  return { keys, date: Number.isNaN(served) ? new Date() : new Date(served), reference: answer.reference, ticket: answer.ticket };
 }
 
 /** The request body: the clear fields the server needs, the report and the photos encrypted. */
-async function seal(input: SealInput, staff: StaffKeys, reference: string): Promise<FormData> {
+async function seal(input: SealInput, staff: StaffKeys): Promise<FormData> {
   const { application, photos } = input;
-  const report = composeReport(application, {
+  const { reference } = staff;
+  const filledMs = Math.max(0, Math.round(input.filledMs));
+  // The report says how long the form took, as the server's does for a post without JS.
+  const report = composeReport({ ...application, filled_ms: filledMs }, {
     reference,
     receivedAt: new Date().toISOString(),
     encryptedOnDevice: true,
@@ -72,8 +74,9 @@ async function seal(input: SealInput, staff: StaffKeys, reference: string): Prom
   body.set('locale', application.locale);
   body.set('consent', application.consent);
   body.set('website', input.website);
-  body.set('filled_ms', String(Math.max(0, Math.round(input.filledMs))));
+  body.set('filled_ms', String(filledMs));
   body.set('reference', reference);
+  body.set(TICKET_FIELD, staff.ticket);
   body.set(SEALED_FIELD, await encryptText(pgp, padText(report), staff.keys, staff.date));
   for (const [i, photo] of photos.entries()) {
     const bytes = await encryptPhoto(pgp, photo, i + 1, staff.keys, staff.date);
@@ -115,7 +118,7 @@ function resultOf(status: number, data: unknown): SendResult {
   if (status === 400 && typeof fields === 'object' && fields !== null) {
     return { type: 'invalid', fields: fields as Record<string, string> };
   }
-  const failed: SendResult = { type: 'failed' };
+  const failed: SendResult = { type: 'failed', status };
   if (typeof answer['error'] === 'string') failed.error = answer['error'];
   if (typeof answer['message'] === 'string') failed.message = answer['message'];
   if (typeof answer['retryAfter'] === 'number') failed.retryAfter = answer['retryAfter'];
@@ -123,22 +126,51 @@ function resultOf(status: number, data: unknown): SendResult {
 }
 
 /**
+ * The last post that got no answer (the connection dropped, or the server could not keep it):
+ * sending the same application again re-sends these very bytes, so if the first one did arrive,
+ * the server recognises it and nothing reaches staff twice.
+ */
+let unanswered: { input: SealInput; body: FormData } | undefined;
+
+function samePhotos(a: SealInput['photos'], b: SealInput['photos']): boolean {
+  return a.length === b.length && a.every((photo, i) => {
+    const other = b[i];
+    return other !== undefined && photo.bytes.byteLength === other.bytes.byteLength && photo.bytes.every((byte, j) => byte === other.bytes[j]);
+  });
+}
+
+/** The same application as before: same answers, same photos (the time on the form aside). */
+function sameApplication(a: SealInput, b: SealInput): boolean {
+  return JSON.stringify(a.application) === JSON.stringify(b.application) && a.website === b.website && samePhotos(a.photos, b.photos);
+}
+
+/** No answer, or the server's own fault: the same bytes may be sent again. */
+const unsettled = (result: SendResult) => result.type === 'failed' && (result.status === undefined || result.status >= 500);
+
+/**
  * Encrypts and sends, quietly recovering from the two conflicts a person can do nothing about:
- * keys that changed since they were fetched (fetched again past the cache, once) and a reference
- * already taken (a new one is drawn). Only a second key change is shown, with the server's words.
+ * keys that changed since they were fetched (fetched again, once) and a reference already in
+ * use (another is asked for). Only a second key change is shown, with the server's words.
  */
 export async function sendSealed(input: SealInput): Promise<SendResult> {
-  let fresh = false;
+  if (unanswered !== undefined && sameApplication(unanswered.input, input)) {
+    const result = await post(unanswered.body);
+    if (!unsettled(result)) unanswered = undefined;
+    return result;
+  }
+  unanswered = undefined;
+  let keysChanged = false;
   for (let draws = 1; ; draws++) {
     let body: FormData;
     try {
-      body = await seal(input, await fetchKeys(fresh), newReference());
+      body = await seal(input, await fetchKeys());
     } catch (error) {
       return error instanceof Unreachable ? { type: 'failed' } : { type: 'failed', error: ENCRYPT_FAILED };
     }
     const result = await post(body);
+    if (unsettled(result)) unanswered = { input, body };
     const conflict = result.type === 'failed' ? result.error : undefined;
-    if (conflict === 'keys_changed' && !fresh) fresh = true;
+    if (conflict === 'keys_changed' && !keysChanged) keysChanged = true;
     else if (conflict !== 'reference_taken' || draws >= MAX_REFERENCE_DRAWS) return result;
   }
 }

@@ -2,7 +2,8 @@
  * The island's side of the endpoint contract: read the form as the server will, check it with
  * the server's own `validateFields`, then hand it to the encryption module, loaded only now.
  */
-import { sniffImageType, type Application } from '../../applications/schema.ts';
+import { sniffImageType } from '../../applications/image.ts';
+import type { Application } from '../../applications/schema.ts';
 import type { UploadedFile } from '../../applications/types.ts';
 import type { FieldMessages } from './layout.ts';
 
@@ -46,7 +47,7 @@ export const ENCRYPT_FAILED = 'encrypt_failed';
 export type SendResult =
   | { type: 'sent'; reference: string; encryptedOnDevice: boolean }
   | { type: 'invalid'; fields: FieldMessages }
-  | { type: 'failed'; error?: string; message?: string; retryAfter?: number };
+  | { type: 'failed'; error?: string; message?: string; retryAfter?: number; status?: number };
 
 // A chunk named `encrypt-client`: scripts/budget.mjs measures it against its own budget. The
 // server renders the form but never sends it: its bundle leaves the module (and openpgp.js's

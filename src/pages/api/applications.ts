@@ -6,6 +6,8 @@ import { clientAddress } from '../../applications/address.ts';
 import { answerHeaders, htmlAnswer, jsonAnswer } from '../../applications/answer.ts';
 import { submitApplication } from '../../applications/pipeline.ts';
 import { getRuntime } from '../../applications/runtime.ts';
+import type { KeysAnswer } from '../../applications/sealed-schema.ts';
+import { issueReference } from '../../applications/ticket.ts';
 import { useTranslations } from '../../i18n/index.ts';
 import { isLocale } from '../../i18n/locales.ts';
 import { pickLocale } from '../../i18n/negotiate.ts';
@@ -40,15 +42,13 @@ export const POST: APIRoute = async (context) => {
 
 /**
  * The keys the server holds, as anyone can fetch and compare them with what staff read out
- * (gpg --fingerprint). Cacheable for five minutes: the island fetches them at every submit, and
- * after a rotation it asks again past the cache (`keys_changed`).
+ * (gpg --fingerprint), and a reference issued for one application with its ticket: the island
+ * fetches this at every submit, so it is never cached.
  */
 export const GET: APIRoute = async () => {
-  const { staff } = await getRuntime();
-  return Response.json(
-    { keys: staff.armored, fingerprints: staff.fingerprints },
-    { headers: { 'Cache-Control': 'public, max-age=300' } },
-  );
+  const { staff, config } = await getRuntime();
+  const answer: KeysAnswer = { keys: staff.armored, fingerprints: staff.fingerprints, ...issueReference(config.rateLimitSecret) };
+  return Response.json(answer, { headers: { 'Cache-Control': 'no-store' } });
 };
 
 export const ALL: APIRoute = ({ request }) => {

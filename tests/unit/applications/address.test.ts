@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, isSameOrigin } from '../../../src/applications/address.ts';
+import { clientAddress, isAllowedOrigin } from '../../../src/applications/address.ts';
 
 describe('clientAddress', () => {
   it('uses the socket address unless proxies are trusted', () => {
@@ -13,19 +13,26 @@ describe('clientAddress', () => {
   });
 });
 
-describe('isSameOrigin', () => {
-  const url = new URL('http://127.0.0.1:4321/api/applications');
-  it('accepts our own origin, as served or as published', () => {
-    expect(isSameOrigin('http://127.0.0.1:4321', null, url, 'https://help.example.org')).toBe(true);
-    expect(isSameOrigin('https://help.example.org', null, url, 'https://help.example.org')).toBe(true);
+describe('isAllowedOrigin', () => {
+  const allowed = ['https://help.example.org'];
+  it('accepts the configured origin only', () => {
+    expect(isAllowedOrigin('https://help.example.org', null, 'help.example.org', allowed)).toBe(true);
+    expect(isAllowedOrigin('http://help.example.org', null, 'help.example.org', allowed)).toBe(false);
   });
   it('refuses a missing or foreign origin', () => {
-    expect(isSameOrigin(null, 'same-origin', url, 'https://help.example.org')).toBe(false);
-    expect(isSameOrigin('https://evil.example', 'cross-site', url, 'https://help.example.org')).toBe(false);
+    expect(isAllowedOrigin(null, 'same-origin', 'help.example.org', allowed)).toBe(false);
+    expect(isAllowedOrigin('https://evil.example', 'cross-site', 'help.example.org', allowed)).toBe(false);
   });
-  it('accepts `Origin: null` only when the browser says the request is same-origin', () => {
-    expect(isSameOrigin('null', 'same-origin', url, 'https://help.example.org')).toBe(true);
-    expect(isSameOrigin('null', 'cross-site', url, 'https://help.example.org')).toBe(false);
-    expect(isSameOrigin('null', null, url, 'https://help.example.org')).toBe(false);
+  it('refuses a page that names itself in both Origin and Host (DNS rebinding)', () => {
+    expect(isAllowedOrigin('http://evil.example', 'same-origin', 'evil.example', allowed)).toBe(false);
+    expect(isAllowedOrigin('http://127.0.0.1:4321', 'same-origin', '127.0.0.1:4321', allowed)).toBe(false);
+  });
+  it('accepts `Origin: null` only when the browser says same-origin and the Host is ours', () => {
+    expect(isAllowedOrigin('null', 'same-origin', 'help.example.org', allowed)).toBe(true);
+    expect(isAllowedOrigin('null', 'same-origin', 'HELP.example.org', allowed)).toBe(true);
+    expect(isAllowedOrigin('null', 'same-origin', 'evil.example', allowed)).toBe(false);
+    expect(isAllowedOrigin('null', 'same-origin', null, allowed)).toBe(false);
+    expect(isAllowedOrigin('null', 'cross-site', 'help.example.org', allowed)).toBe(false);
+    expect(isAllowedOrigin('null', null, 'help.example.org', allowed)).toBe(false);
   });
 });

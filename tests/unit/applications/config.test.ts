@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, loadConfig } from '../../../src/applications/config.ts';
+import { ConfigError, describeConfig, isPredictableSecret, loadConfig } from '../../../src/applications/config.ts';
 
 const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n-----END PGP PUBLIC KEY BLOCK-----';
-const SECRET = 'a'.repeat(64);
+// What `openssl rand -hex 32` prints.
+const SECRET = 'd3384a38a79d8c94b2fbcffbfc14a4252547f4794858c432094e3c0939a99c17';
 
 /** The problems loadConfig reports for `env`, or fails the test if it accepts it. */
 function problems(env: NodeJS.ProcessEnv): string[] {
@@ -57,7 +59,7 @@ describe('loadConfig', () => {
   it('parses a complete production environment', () => {
     const config = loadConfig({
       ...production,
-      RESEND_BASE_URL: 'http://127.0.0.1:9/',
+      RESEND_BASE_URL: 'https://mail-relay.example.org/',
       REDIS_URL: 'redis://127.0.0.1:6379',
       RATE_LIMIT_ADDRESS: '20/1d',
       TRUST_PROXY: '1',
@@ -67,7 +69,7 @@ describe('loadConfig', () => {
     expect(config.production).toBe(true);
     expect(config.mail).toEqual({
       apiKey: 're_test_123',
-      baseUrl: 'http://127.0.0.1:9',
+      baseUrl: 'https://mail-relay.example.org',
       from: 'Alternativa <intake@example.org>',
       to: ['staff@example.org', 'second@example.org'],
       timeoutMs: 15_000,
@@ -137,6 +139,44 @@ describe('loadConfig', () => {
     expect(problems({ APP_ENV: 'production' }).map((l) => l.split(':')[0]).sort()).toEqual([
       'MAIL_FROM', 'RATE_LIMIT_SECRET', 'RESEND_API_KEY', 'STAFF_EMAILS', 'STAFF_PGP_KEYS_FILE',
     ]);
+  });
+
+  it.each([
+    ['one character', 'a'.repeat(32)],
+    ['two characters alternating', 'ab'.repeat(16)],
+    ['a word repeated', 'changeme-changeme-changeme-changeme'],
+    ['the digits repeated', '0123456789'.repeat(4)],
+    ['hex digits counted up twice', '0123456789abcdef'.repeat(2)],
+    ['few distinct characters', 'aabbccddeeffgghhaabbccddeeffgghhx'],
+  ])('in production, refuses a guessable RATE_LIMIT_SECRET (%s) and says how to make one', (_, secret) => {
+    const lines = problems({ ...production, RATE_LIMIT_SECRET: secret });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^RATE_LIMIT_SECRET: is too easy to guess .*generate one with openssl rand -hex 32$/);
+    expect(lines[0]).not.toContain(secret);
+  });
+
+  it('accepts what openssl rand -hex 32 and -base64 32 print, and any secret outside production', () => {
+    for (let i = 0; i < 500; i++) {
+      for (const secret of [randomBytes(32).toString('hex'), randomBytes(32).toString('base64')]) {
+        expect(isPredictableSecret(secret), secret).toBe(false);
+      }
+    }
+    expect(loadConfig({ ...production, RATE_LIMIT_SECRET: randomBytes(32).toString('base64') }).production).toBe(true);
+    expect(loadConfig({ RATE_LIMIT_SECRET: 'a'.repeat(32) }).rateLimitSecret).toBe('a'.repeat(32));
+  });
+
+  it('in production, RESEND_BASE_URL must be https (a local http sink is fine in development)', () => {
+    expect(problems({ ...production, RESEND_BASE_URL: 'http://mail-relay.example.org' })).toEqual([
+      "RESEND_BASE_URL: must be an https:// URL when APP_ENV=production (the API key and the applications travel over it); unset it to use Resend's default API",
+    ]);
+    expect(loadConfig({ ...production, RESEND_BASE_URL: 'HTTPS://mail-relay.example.org' }).mail?.baseUrl).toMatch(/^https:/i);
+    expect(loadConfig({ ...production }).mail?.baseUrl).toBeUndefined();
+    expect(loadConfig({ RESEND_BASE_URL: 'http://127.0.0.1:9' }).production).toBe(false);
+  });
+
+  it('in production, names a guessable secret and an http mail URL with the other problems, at once', () => {
+    const lines = problems({ ...production, MAIL_FROM: '', RATE_LIMIT_SECRET: 'x'.repeat(40), RESEND_BASE_URL: 'http://127.0.0.1:9' });
+    expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(['MAIL_FROM', 'RATE_LIMIT_SECRET', 'RESEND_BASE_URL']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as openpgp from 'openpgp';
@@ -165,5 +165,75 @@ describe('loadStaffKeys with the generated dev pair', () => {
   it('never uses dev keys in production', async () => {
     const config = { ...loadConfig({ DEV_KEYS_DIR: join(dir, 'dev-prod') }), production: true };
     await expect(loadStaffKeys(config, createMemoryLogger())).rejects.toThrow(/never used when APP_ENV=production/);
+  });
+});
+
+describe('loadStaffKeys in production refuses the dev pair however it is given', () => {
+  let devDir: string;
+  let devFingerprint: string;
+
+  beforeAll(async () => {
+    devDir = join(dir, 'dev-given');
+    devFingerprint = (await loadStaffKeys(loadConfig({ DEV_KEYS_DIR: devDir }), createMemoryLogger())).fingerprints[0]!;
+  });
+
+  /** A production configuration reading `file`, with the dev pair in `devDir`. */
+  const productionWith = (env: NodeJS.ProcessEnv) => ({ ...loadConfig({ DEV_KEYS_DIR: devDir, ...env }), production: true });
+
+  async function productionRefusal(env: NodeJS.ProcessEnv): Promise<string[]> {
+    const error = await loadStaffKeys(productionWith(env), createMemoryLogger()).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+
+  /** A folder of its own holding `files` (name → content). */
+  async function folder(name: string, files: Record<string, string>): Promise<string> {
+    const path = join(dir, name);
+    await mkdir(path, { recursive: true });
+    for (const [file, text] of Object.entries(files)) await writeFile(join(path, file), text);
+    return path;
+  }
+
+  it('the public key file of DEV_KEYS_DIR: every reason at once, each saying what to do', async () => {
+    const file = join(devDir, 'staff.pub.asc');
+    const lines = await productionRefusal({ STAFF_PGP_KEYS_FILE: file });
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^STAFF_PGP_KEYS_FILE: ${file} is in DEV_KEYS_DIR \\(${devDir}\\).*gpg --armor --export`)),
+      expect.stringMatching(/^STAFF_PGP_KEYS_FILE: a secret key lies beside .*staff\.sec\.asc.*gpg --armor --export/),
+      expect.stringMatching(new RegExp(`key ${devFingerprint} is the development key \\(dev-staff@localhost\\).*gpg --armor --export`)),
+    ]);
+  });
+
+  it('a key file reached through a link into DEV_KEYS_DIR', async () => {
+    const linked = join(await folder('linked', {}), 'staff.asc');
+    await symlink(join(devDir, 'staff.pub.asc'), linked);
+    expect((await productionRefusal({ STAFF_PGP_KEYS_FILE: linked }))[0]).toMatch(/is in DEV_KEYS_DIR/);
+  });
+
+  it('the dev public key copied elsewhere, or given as text', async () => {
+    const copied = join(await folder('copied', {}), 'staff.asc');
+    await copyFile(join(devDir, 'staff.pub.asc'), copied);
+    expect(await productionRefusal({ STAFF_PGP_KEYS_FILE: copied })).toEqual([expect.stringContaining(`key ${devFingerprint} is the development key`)]);
+    const text = await readFile(copied, 'utf8');
+    expect(await productionRefusal({ STAFF_PGP_KEYS: `${ecc.publicKey}\n${text}` })).toEqual([
+      expect.stringMatching(new RegExp(`^STAFF_PGP_KEYS: key ${devFingerprint} is the development key`)),
+    ]);
+  });
+
+  it('a staff key with a secret key beside it, by name or by content', async () => {
+    const byName = await folder('beside-name', { 'staff.asc': ecc.publicKey, 'old.sec.asc': 'anything' });
+    expect(await productionRefusal({ STAFF_PGP_KEYS_FILE: join(byName, 'staff.asc') })).toEqual([
+      expect.stringContaining(`a secret key lies beside ${join(byName, 'staff.asc')} (${join(byName, 'old.sec.asc')})`),
+    ]);
+    const byContent = await folder('beside-content', { 'staff.asc': ecc.publicKey, 'backup.txt': `notes\n${rsa.privateKey}` });
+    expect((await productionRefusal({ STAFF_PGP_KEYS_FILE: join(byContent, 'staff.asc') }))[0]).toContain(join(byContent, 'backup.txt'));
+  });
+
+  it('loads staff keys kept in a folder without secrets; the same dev setups load outside production', async () => {
+    const clean = await folder('clean', { 'staff.asc': `${ecc.publicKey}\n${rsa.publicKey}`, 'README': 'public keys of the staff', 'rsa.pub.asc': rsa.publicKey });
+    const staff = await loadStaffKeys(productionWith({ STAFF_PGP_KEYS_FILE: join(clean, 'staff.asc') }), createMemoryLogger());
+    expect(staff.fingerprints).toEqual([ecc.fingerprint, rsa.fingerprint]);
+    const dev = await loadStaffKeys(loadConfig({ DEV_KEYS_DIR: devDir, STAFF_PGP_KEYS_FILE: join(devDir, 'staff.pub.asc') }), createMemoryLogger());
+    expect(dev.fingerprints).toEqual([devFingerprint]);
   });
 });

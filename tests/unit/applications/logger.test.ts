@@ -69,13 +69,29 @@ describe('logger', () => {
 describe('counted events', () => {
   it('writes one line with the count per interval, not one per event', async () => {
     const logger = createMemoryLogger();
-    const count = createCountedEvent(logger, 'application.rate_limited', 50);
+    const count = createCountedEvent(logger, 'application.refused', { intervalMs: 50 });
     for (let i = 0; i < 1000; i++) count();
     expect(logger.lines).toEqual([]);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(logger.entries().map((e) => [e['event'], e['count']])).toEqual([['application.rate_limited', 1000]]);
+    await expect.poll(() => logger.entries().map((e) => [e['event'], e['count']])).toEqual([['application.refused', 1000]]);
     count();
-    await new Promise((r) => setTimeout(r, 80));
-    expect(logger.entries().map((e) => e['count'])).toEqual([1000, 1]);
+    await expect.poll(() => logger.entries().map((e) => e['count'])).toEqual([1000, 1]);
+  });
+
+  it('keeps kinds of data apart, at the level asked for, and never more groups than its cap', async () => {
+    const logger = createMemoryLogger();
+    const count = createCountedEvent(logger, 'application.refused', { intervalMs: 50, level: 'warn' });
+    for (let i = 0; i < 3; i++) count({ error: 'validation', status: 400 });
+    count({ error: 'too_large', status: 413 });
+    // Values the logger would not keep do not make groups of their own.
+    for (let i = 0; i < 100; i++) count({ error: 'validation', status: 400, message: `content ${i}` });
+    for (let i = 0; i < 100; i++) count({ error: `code_${i}` });
+    await expect.poll(() => logger.entries().length).toBeGreaterThan(0);
+    const entries = logger.entries();
+    expect(entries.length).toBeLessThanOrEqual(32);
+    expect(entries.every((e) => e['level'] === 'warn')).toBe(true);
+    expect(entries.find((e) => e['error'] === 'validation')).toMatchObject({ count: 103, status: 400 });
+    expect(entries.find((e) => e['error'] === 'too_large')).toMatchObject({ count: 1 });
+    expect(entries.reduce((n, e) => n + (e['count'] as number), 0)).toBe(204);
+    expect(JSON.stringify(entries)).not.toContain('content');
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { IntakeError, TooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../src/applications/errors.ts';
 import { parseRequest, type BodyLimits } from '../../../src/applications/parse.ts';
-import { validateFields } from '../../../src/applications/schema.ts';
 import { jpeg, png } from '../../support/images.ts';
+import { bodyLimits } from '../../../src/applications/pipeline.ts';
+import { textLimits, validateFields } from '../../../src/applications/schema.ts';
 
 const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, fileFields: { photos: 16 * 1024, encrypted_photos: 20 * 1024 } };
 const URL_ = 'http://localhost/api/applications';
@@ -294,5 +295,28 @@ describe('parseRequest: multipart', () => {
     // rejection in the test only; servers get the body as an async iterable, tested below).
     const big = rawMultipart([{ headers: 'Content-Disposition: form-data; name="photos"; filename="a.png"', body: new Uint8Array(limits.maxBytes) }]);
     expect(await rejection(parseRequest(big, limits))).toBeInstanceOf(TooLargeError);
+  });
+});
+
+describe('values far past their limit (the endpoint\'s caps)', () => {
+  const form = (fields: Record<string, string>) =>
+    new Request('http://127.0.0.1/api/applications', { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+  it('are read only a little past the limit, and still refused as too long, not as damaged', async () => {
+    for (const char of ['a', 'м', '\u3000', '😀', '%']) {
+      const raw = await parseRequest(form({ kind: 'help', message: `x${char.repeat(1_000_000)}`, contact_value: `x${char.repeat(100_000)}` }), bodyLimits);
+      expect(raw.fields.get('message')?.[0]?.length, char).toBe(2 * textLimits.message + 1);
+      const result = validateFields(raw.fields);
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect([result.fields['message'], result.fields['contact_value']], char).toEqual(['too_long', 'too_long']);
+    }
+  });
+
+  it('of a field no form has are not read at all, and the name is refused', async () => {
+    const raw = await parseRequest(form({ kind: 'help', [`n${'x'.repeat(10_000)}`]: 'y'.repeat(1_000_000), extra: 'z'.repeat(1000) }), bodyLimits);
+    expect(raw.fields.get('extra')).toEqual(['']);
+    expect([...raw.fields.keys()].every((name) => name.length <= 256)).toBe(true);
+    const result = validateFields(raw.fields);
+    expect(result.ok || result.fields['_form']).toBe('unknown_field');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { endsAsImage, sniffImageType } from '../../../src/applications/image.ts';
 import {
-  endsAsImage,
   contactChannels,
   errorKeys,
   fieldNames,
@@ -15,11 +15,11 @@ import {
   PEOPLE_COUNT_MAX,
   SHORT_TEXT_MAX,
   situations,
-  sniffImageType,
   textLimits,
   validateFields,
 } from '../../../src/applications/schema.ts';
 import type { UploadedFile } from '../../../src/applications/types.ts';
+import { jpeg, png, webp } from '../../support/images.ts';
 
 type Fields = Record<string, string | string[]>;
 
@@ -90,12 +90,16 @@ function isoDate(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** Bytes of `size` that end the way a complete image of `type` ends (the content is not checked). */
+/**
+ * A real image of `type` (the structure up to its end is checked); a JPEG is padded to `size`
+ * bytes with the zeros that may follow its end, to reach the size cap.
+ */
 function imageBytes(type: UploadedFile['type'], size: number): Uint8Array {
-  const bytes = new Uint8Array(Math.max(size, 16));
-  if (type === 'image/jpeg') bytes.set([0xff, 0xd9], bytes.length - 2);
-  if (type === 'image/png') bytes.set([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82], bytes.length - 12);
-  if (type === 'image/webp') new DataView(bytes.buffer).setUint32(4, bytes.length - 8, true);
+  if (type === 'image/png') return png();
+  if (type === 'image/webp') return webp();
+  if (type !== 'image/jpeg') return new Uint8Array(Math.max(size, 16));
+  const bytes = new Uint8Array(Math.max(size, jpeg().length));
+  bytes.set(jpeg());
   return bytes;
 }
 const photo = (type: UploadedFile['type'], size = 16): UploadedFile => ({ field: 'photos', type, bytes: imageBytes(type, size) });

@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function clearFields(overrides: Record<string, string[]> = {}): Map<string, string[]> {
-  return new Map(Object.entries({ kind: ['missing'], locale: ['ru'], consent: ['yes'], website: [''], filled_ms: ['41000'], reference: [REFERENCE], ...overrides }));
+  return new Map(Object.entries({ kind: ['missing'], locale: ['ru'], consent: ['yes'], website: [''], filled_ms: ['41000'], reference: [REFERENCE], reference_ticket: ['ticket'], ...overrides }));
 }
 
 function submission(encrypted: string, photos: Uint8Array[] = [], fields = clearFields()): RawSubmission {
@@ -75,7 +75,7 @@ describe('checkSealed: what the island sends', () => {
     const armored = await sealedText();
     const photos = [jpeg(), png(3, 2)];
     const sealed = await checkSealed(submission(armored, await Promise.all(photos.map((p) => sealedPhoto(p)))), staff);
-    expect(sealed.fields).toEqual({ kind: 'missing', locale: 'ru', consent: 'yes', website: '', filled_ms: '41000', reference: REFERENCE, encrypted: armored });
+    expect(sealed.fields).toEqual({ kind: 'missing', locale: 'ru', consent: 'yes', website: '', filled_ms: '41000', reference: REFERENCE, reference_ticket: 'ticket', encrypted: armored });
     // The same message, armored again by the server with the checksum GnuPG 2.2 relies on.
     expect(sealed.armored).toBe(armored);
     expect(sealed.attachments.map((a) => a.filename)).toEqual([`${REFERENCE}-1.pgp`, `${REFERENCE}-2.pgp`]);
