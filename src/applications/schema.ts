@@ -148,7 +148,7 @@ const choiceError = (): FieldErrorKey => 'invalid_choice';
  * counts code points, so 5000 emoji would pass a limit of 5000). Nothing after it runs when it fails.
  */
 function units(max: number) {
-  return z.refine((s: string) => s.length <= max, { error: 'too_long', abort: true });
+  return z.refine<string>((s) => s.length <= max, { error: 'too_long', abort: true });
 }
 
 function text(field: TextField) {

@@ -28,11 +28,10 @@ const permissionsPolicy = [
 ].map((feature) => `${feature}=()`).join(', ');
 
 /**
- * Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint.
- * The endpoint's GET (the staff's public keys) is the exception: it sets its own short caching.
+ * Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint
+ * (its GET, too, carries a reference issued for one application).
  */
 const noStore = /^\/(?:api\/applications|[a-z]{2}\/(?:help|missing|answer))(?:\/|$)/;
-const publicKeys = /^\/api\/applications\/?$/;
 
 /**
  * Returns a function that sets the security headers on a response before the site handles it.
@@ -52,7 +51,6 @@ export function securityHeaders(publicUrl: string) {
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (https) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     const path = target.split('?')[0] ?? '/';
-    const keys = req.method === 'GET' && publicKeys.test(path);
-    if (!keys && (noStore.test(path) || req.method !== 'GET')) res.setHeader('Cache-Control', 'no-store');
+    if (noStore.test(path) || req.method !== 'GET') res.setHeader('Cache-Control', 'no-store');
   };
 }

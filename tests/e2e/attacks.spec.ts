@@ -11,7 +11,7 @@ import { newReference } from '../../src/applications/reference.ts';
 import { fieldNames, hiddenFields, SHORT_VALUE_MAX, textLimits } from '../../src/applications/schema.ts';
 import ru from '../../src/i18n/ui/ru.json' with { type: 'json' };
 import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
-import { helpFields, mailEnv, mailsFor, marker, missingFields, post, urlencoded } from '../support/intake.ts';
+import { helpFields, mailEnv, mailsFor, marker, post, urlencoded } from '../support/intake.ts';
 import { eccKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { startRedis, type RunningRedis } from '../support/redis.ts';
@@ -302,7 +302,7 @@ test.describe('a reference names one application for its whole life', () => {
 
 async function formOf(request: Request): Promise<FormData> {
   const type = (await request.allHeaders())['content-type'] ?? '';
-  return new Response(request.postDataBuffer(), { headers: { 'content-type': type } }).formData();
+  return new Response(new Uint8Array(request.postDataBuffer() ?? Buffer.alloc(0)), { headers: { 'content-type': type } }).formData();
 }
 
 async function partsOf(form: FormData): Promise<[string, string][]> {

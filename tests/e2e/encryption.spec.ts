@@ -2,7 +2,7 @@
 // browser sends holds nothing that was typed or attached, GnuPG opens what was kept to exactly
 // that, openpgp.js is fetched only once the person sends (or picks a photo), and key changes and
 // reference clashes are recovered from without alarming anyone.
-import { expect, test, type Page, type Request } from '@playwright/test';
+import { expect, test, type Page, type Request, type Route } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
@@ -231,9 +231,14 @@ async function sendHelp(page: Page, message: string) {
   await page.getByRole('button', { name: ru['form.submit'] }).click();
 }
 
-/** Serves the staff keys as if the server had `keys` (a rotation the browser has not seen yet). */
-function keysOf(pairs: TestKeyPair[]) {
-  return JSON.stringify({ keys: pairs.map((p) => p.publicKey).join('\n'), fingerprints: pairs.map((p) => p.fingerprint) });
+/**
+ * Answers the keys GET as if the server had `pairs` (a rotation the browser has not seen yet),
+ * with the reference and ticket the real server issued.
+ */
+async function fakeKeys(route: Route, pairs: TestKeyPair[], fingerprints = pairs.map((p) => p.fingerprint)): Promise<void> {
+  const issued = (await (await route.fetch()).json()) as Record<string, unknown>;
+  const body = JSON.stringify({ ...issued, keys: pairs.map((p) => p.publicKey).join('\n'), fingerprints });
+  await route.fulfill({ status: 200, contentType: 'application/json', body });
 }
 
 test('keys changed since they were fetched: the island fetches them again and re-encrypts, quietly', async ({ page }) => {
@@ -241,7 +246,7 @@ test('keys changed since they were fetched: the island fetches them again and re
   let served = 0;
   await page.route('**/api/applications', async (route) => {
     if (route.request().method() !== 'GET' || served++ > 0) return route.fallback();
-    await route.fulfill({ status: 200, contentType: 'application/json', body: keysOf([stranger]) });
+    await fakeKeys(route, [stranger]);
   });
   const answers: number[] = [];
   page.on('response', (r) => {
@@ -257,7 +262,7 @@ test('keys changed since they were fetched: the island fetches them again and re
 
 test('keys that still do not match after fetching them again: the person is told, the form stays filled', async ({ page }) => {
   await page.route('**/api/applications', (route) =>
-    route.request().method() === 'GET' ? route.fulfill({ status: 200, contentType: 'application/json', body: keysOf([stranger]) }) : route.fallback(),
+    route.request().method() === 'GET' ? fakeKeys(route, [stranger]) : route.fallback(),
   );
   const message = `Ключи не те ${marker('wrong')}`;
   await sendHelp(page, message);
@@ -268,7 +273,7 @@ test('keys that still do not match after fetching them again: the person is told
   await expect(page.locator('#f-message')).toHaveValue(message);
 });
 
-test('a reference already taken: the island draws another one and sends again, quietly', async ({ page }) => {
+test('a reference already taken: the island asks for another one and sends again, quietly', async ({ page }) => {
   const references: string[] = [];
   await page.route('**/api/applications', async (route) => {
     if (route.request().method() !== 'POST') return route.fallback();
@@ -289,7 +294,7 @@ test('keys that are not usable: nothing is sent, and the person is told the brow
   await page.route('**/api/applications', (route) => {
     if (route.request().method() === 'POST') posts++;
     return route.request().method() === 'GET'
-      ? route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ keys: stranger.publicKey, fingerprints: ['0'.repeat(40)] }) })
+      ? fakeKeys(route, [stranger], ['0'.repeat(40)])
       : route.fallback();
   });
   await sendHelp(page, `Не тот отпечаток ${marker('fingerprint')}`);

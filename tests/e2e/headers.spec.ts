@@ -60,8 +60,8 @@ test('every route answers with the strict headers; forms and the endpoint are ne
     expect(response.status, path).toBe(status);
     expectStrictHeaders(response.headers, path);
   }
-  // The staff's public keys are the one answer of the endpoint a cache may keep, briefly.
-  expect((await fetch(server.url + '/api/applications')).headers.get('cache-control')).toBe('public, max-age=300');
+  // The staff's public keys come with a reference issued for one application: never kept.
+  expect((await fetch(server.url + '/api/applications')).headers.get('cache-control')).toBe('no-store');
   const api = await post(server.url, urlencoded(helpFields()));
   expect(api.status).toBe(201);
   expectStrictHeaders(api.headers, 'POST /api/applications');

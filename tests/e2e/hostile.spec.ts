@@ -1,6 +1,7 @@
 // Hostile input never hurts: each request gets the right 4xx with a localized message, never a
 // 5xx; the server stays up; nothing is kept or delivered.
 import { expect, test } from '@playwright/test';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { rawRequest, type Raw, type RawOptions } from '../support/raw-http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';

@@ -39,14 +39,6 @@ async function concurrently(limiter: Limiter, identifier: string, times: number)
 
 const allowed = (results: boolean[]) => results.filter(Boolean).length;
 
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('parseRate', () => {
   it('reads count/window into tokens, milliseconds and an upstash duration', () => {
     expect(parseRate('5/10m')).toEqual({ tokens: 5, windowMs: 600_000, duration: '10 m' });
