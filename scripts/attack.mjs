@@ -193,9 +193,12 @@ function rssOf(pid) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP on loopback: one request, timed from the first byte sent to the last byte of the answer.
+// HTTP on loopback: one request, timed from the first byte sent to the last byte of the answer
+// (`ms`), and from the last byte of the request to the last byte of the answer (`answerMs`: what
+// the server takes once it has the whole post; client and server share the two cores, so `ms`
+// also counts the client writing 16 MB).
 
-/** @typedef {{ status: number, ms: number, bytes: number, body: Buffer | undefined, error: string | undefined }} Answer */
+/** @typedef {{ status: number, ms: number, answerMs: number, bytes: number, body: Buffer | undefined, error: string | undefined }} Answer */
 
 /**
  * @param {Server} server
@@ -205,6 +208,7 @@ function rssOf(pid) {
 function send(server, { method = 'POST', path = '/api/applications', headers = {}, body, timeoutMs = 15_000, keep = false, agent }) {
   return new Promise((resolve) => {
     const t0 = performance.now();
+    let sentAt = t0;
     let bytes = 0;
     let status = 0;
     /** @type {Buffer[]} */
@@ -215,7 +219,8 @@ function send(server, { method = 'POST', path = '/api/applications', headers = {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve({ status, ms: performance.now() - t0, bytes, body: keep ? Buffer.concat(chunks) : undefined, error });
+      const end = performance.now();
+      resolve({ status, ms: end - t0, answerMs: end - sentAt, bytes, body: keep ? Buffer.concat(chunks) : undefined, error });
     };
     const req = http.request({
       host: HOST,
@@ -240,6 +245,10 @@ function send(server, { method = 'POST', path = '/api/applications', headers = {
     });
     // An answer can come before the whole body is sent (413): the write error after it is expected.
     req.on('error', (error) => finish(status ? undefined : /** @type {NodeJS.ErrnoException} */ (error).code ?? 'error'));
+    // The whole request is on its way (handed to the socket): the server's part starts here.
+    req.on('finish', () => {
+      sentAt = performance.now();
+    });
     req.end(body);
   });
 }
@@ -400,7 +409,7 @@ const notes = [];
 /** @param {string} attack @param {string} figure @param {string} target @param {boolean | undefined} met */
 const row = (attack, figure, target, met) => rows.push({ attack, figure, target, met });
 
-/** @typedef {{ field: string, kind: string, pattern: string, status: number, ms: number, bytes: number, error: string | undefined }} Post */
+/** @typedef {{ field: string, kind: string, pattern: string, status: number, ms: number, answerMs: number, bytes: number, error: string | undefined }} Post */
 
 /**
  * Posts one application per target field (with every pattern, or one pattern per field in
@@ -422,7 +431,7 @@ async function longValues(server, o) {
       if (Date.now() > until) continue;
       const body = withField(kind, field, adversarial(p, o.chars, MAX_BODY - 2000));
       const a = await send(server, { headers: formHeaders(server, { ...accept, 'x-forwarded-for': nextAddress() }), body, timeoutMs: o.timeoutMs, agent });
-      results.push({ field, kind, pattern: p.name, status: a.status, ms: a.ms, bytes: a.bytes, error: a.error });
+      results.push({ field, kind, pattern: p.name, status: a.status, ms: a.ms, answerMs: a.answerMs, bytes: a.bytes, error: a.error });
     }
   }
   agent.destroy();
@@ -437,8 +446,8 @@ const nextAddress = () => {
 };
 
 /** @type {Post} */
-const noPost = { field: '-', kind: '-', pattern: '-', status: 0, ms: 0, bytes: 0, error: undefined };
-/** @param {Post[]} list @param {'ms' | 'bytes'} key */
+const noPost = { field: '-', kind: '-', pattern: '-', status: 0, ms: 0, answerMs: 0, bytes: 0, error: undefined };
+/** @param {Post[]} list @param {'ms' | 'answerMs' | 'bytes'} key */
 const largestBy = (list, key) => list.reduce((a, b) => (b[key] > a[key] ? b : a), list[0] ?? noPost);
 
 /**
@@ -447,19 +456,21 @@ const largestBy = (list, key) => list.reduce((a, b) => (b[key] > a[key] ? b : a)
  * @param {{ results: Post[], planned: number }} run @param {string} label
  */
 function reportLongValues({ results, planned }, label) {
-  const slowest = largestBy(results, 'ms');
-  const median = [...results].sort((a, b) => a.ms - b.ms)[Math.floor(results.length / 2)]?.ms ?? 0;
-  const slow = results.filter((r) => r.ms >= 100 || r.error).length;
+  const slowest = largestBy(results, 'answerMs');
+  const median = [...results].sort((a, b) => a.answerMs - b.answerMs)[Math.floor(results.length / 2)]?.answerMs ?? 0;
+  const slowestTotal = largestBy(results, 'ms');
+  const slow = results.filter((r) => r.answerMs >= 100 || r.error).length;
   const accepted = results.filter((r) => r.status < 400 && r.field !== 'website');
   // A 429 is a refusal for the rate, not for the content: the run then measured the wrong thing.
   const limited = results.filter((r) => r.status === 429).length;
   const figure =
-    `${label}: ${results.length}/${planned} posts${results.length < planned ? ' (time budget spent)' : ''}, p50 ${median.toFixed(0)} ms, slowest ${slowest.ms.toFixed(0)} ms ` +
+    `${label}: ${results.length}/${planned} posts${results.length < planned ? ' (time budget spent)' : ''}, answered after the last byte in p50 ${median.toFixed(0)} ms, slowest ${slowest.answerMs.toFixed(0)} ms ` +
     `(${slowest.kind}.${slowest.field}, ${slowest.pattern}, ${slowest.status || slowest.error}), ${slow} at ≥ 100 ms or failed; ` +
+    `slowest with the upload ${slowestTotal.ms.toFixed(0)} ms; ` +
     `statuses ${histogram(results.map((r) => r.error ?? r.status))}` +
     (accepted.length ? `; ACCEPTED: ${accepted.map((r) => `${r.kind}.${r.field}`).join(', ')}` : '') +
     (limited ? `; ${limited} rate-limited: the limits were measured, not the content` : '') +
-    `; slowest by pattern: ${patterns.map((p) => `${p.name} ${largestBy(results.filter((r) => r.pattern === p.name), 'ms').ms.toFixed(0)}`).join(', ')} ms`;
+    `; slowest by pattern: ${patterns.map((p) => `${p.name} ${largestBy(results.filter((r) => r.pattern === p.name), 'answerMs').answerMs.toFixed(0)}`).join(', ')} ms`;
   row('1 long values', figure, 'every answer < 100 ms', slow === 0 && results.length === planned && accepted.length === 0 && limited === 0);
 }
 

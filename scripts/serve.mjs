@@ -14,6 +14,9 @@ import { bodyLimits } from '../src/applications/pipeline.ts';
 
 // A dist/ built before the adapter's switch to middleware mode would start its own server on import.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+// The server bundle loads React from node_modules, which picks its build by NODE_ENV: without it,
+// every answer page would be rendered by React's development build, several times slower.
+process.env.NODE_ENV ??= 'production';
 
 const intake = await startIntake().catch((error) => {
   console.error(`Cannot start: ${error.message}`);
@@ -33,8 +36,6 @@ const addHeaders = securityHeaders(config.publicUrl);
 // Bodies are held in memory while checked and encrypted: 64 MB of uploads in flight at most (four
 // of the largest), two per address; posts up to 256 KB (every help request, encrypted or not) have
 // a 16 MB budget of their own, so uploads never hold them back. Bodies slower than the floor are cut.
-// UPLOAD_FLOOR_WINDOW_SECONDS (1–60) exists for the tests, which can not wait 15 s per window.
-const floorWindow = Number(process.env.UPLOAD_FLOOR_WINDOW_SECONDS);
 const uploads = createGate({
   maxBytes: 64 * 1024 * 1024,
   smallBytes: 256 * 1024,
@@ -44,7 +45,7 @@ const uploads = createGate({
   maxWaitMs: 30_000,
   perAddress: 2,
   trustProxy: config.trustProxy,
-  floor: Number.isInteger(floorWindow) && floorWindow >= 1 && floorWindow <= 60 ? { ...defaultFloor, windowMs: floorWindow * 1000 } : defaultFloor,
+  floor: config.uploadFloorWindowMs === undefined ? defaultFloor : { ...defaultFloor, windowMs: config.uploadFloorWindowMs },
   logger,
 });
 

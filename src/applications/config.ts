@@ -65,6 +65,7 @@ const VARIABLES = [
   'TRUST_PROXY',
   'OUTBOX_RETRY_SECONDS',
   'MAIL_TIMEOUT_SECONDS',
+  'UPLOAD_FLOOR_WINDOW_SECONDS',
   'OUTBOX_DIR',
   'USED_REFERENCES_DIR',
   'DEV_KEYS_DIR',
@@ -155,6 +156,8 @@ const rawSchema = z.strictObject({
   OUTBOX_RETRY_SECONDS: integer(1, 86_400).default(30),
   // Resend has no timeout of its own: a hung provider must not hold a delivery forever.
   MAIL_TIMEOUT_SECONDS: integer(1, 300).default(15),
+  // How long a body may arrive slower than the upload gate's floor before it is cut (src/server/gate.ts).
+  UPLOAD_FLOOR_WINDOW_SECONDS: integer(1, 60).optional(),
   OUTBOX_DIR: z.string().default('var/outbox'),
   USED_REFERENCES_DIR: z.string().optional(),
   DEV_KEYS_DIR: z.string().default('var/dev-keys'),
@@ -239,6 +242,7 @@ function toConfig(raw: Raw) {
     // Beside the outbox by default: the records of used references live as long as it does.
     usedReferencesDir: resolve(raw.USED_REFERENCES_DIR ?? join(raw.OUTBOX_DIR, '..', 'references')),
     outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
+    uploadFloorWindowMs: raw.UPLOAD_FLOOR_WINDOW_SECONDS === undefined ? undefined : raw.UPLOAD_FLOOR_WINDOW_SECONDS * 1000,
     devKeysDir: resolve(raw.DEV_KEYS_DIR),
   };
 }

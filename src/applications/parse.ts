@@ -54,8 +54,8 @@ export async function parseRequest(request: Request, limits: BodyLimits): Promis
   if (type !== MULTIPART && type !== URLENCODED) throw new UnsupportedMediaTypeError();
   const declared = Number(request.headers.get('content-length') ?? Number.NaN);
   if (declared > limits.maxBytes) throw new TooLargeError();
-  const body = await readCapped(request.body, limits.maxBytes);
-  return type === URLENCODED ? parseUrlencoded(body, limits) : parseMultipart(body, contentType, limits);
+  if (type === URLENCODED) return readUrlencoded(request.body, limits);
+  return parseMultipart(await readCapped(request.body, limits.maxBytes), contentType, limits);
 }
 
 function mediaTypeOf(contentType: string): string {
@@ -63,8 +63,8 @@ function mediaTypeOf(contentType: string): string {
 }
 
 /** Reads the stream, giving up as soon as it passes `maxBytes` (a lying or absent Content-Length). */
-async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  if (body === null) return new Uint8Array(0);
+async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Buffer<ArrayBuffer>> {
+  if (body === null) return Buffer.alloc(0);
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -84,14 +84,10 @@ async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: num
   return concat(chunks, total);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
+// A Buffer, not a plain Uint8Array: its indexOf is native (memchr and a substring search), the
+// typed array's a loop in JavaScript, which is what a 16 MB body costs most.
+function concat(chunks: Uint8Array[], total: number): Buffer<ArrayBuffer> {
+  return Buffer.concat(chunks, total) as Buffer<ArrayBuffer>;
 }
 
 function addField(fields: Map<string, string[]>, name: string, value: string): void {
@@ -108,37 +104,122 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-// WHATWG application/x-www-form-urlencoded parsing, on bytes, so bad UTF-8 is caught, not replaced.
-function parseUrlencoded(body: Uint8Array, limits: BodyLimits): RawSubmission {
-  // One sequence past the cap is enough to refuse: 16 MB of `&` is not made 16 million subarrays first.
-  const sequences = split(body, 0x26, limits.maxParts + 1);
-  if (sequences.length > limits.maxParts) throw new TooLargeError();
-  const fields = new Map<string, string[]>();
-  for (const sequence of sequences) {
-    const eq = sequence.indexOf(0x3d);
-    const nameBytes = eq === -1 ? sequence : sequence.subarray(0, eq);
-    const value = eq === -1 ? new Uint8Array(0) : sequence.subarray(eq + 1);
-    // No form has a name this long: past it, a name can only be unknown, whatever follows.
-    const name = decodeUtf8(percentDecode(nameBytes, MAX_NAME_BYTES));
-    const chars = limits.maxValueChars?.(name) ?? Number.POSITIVE_INFINITY;
-    // A UTF-16 unit is at most three bytes of UTF-8 (and a character cut at the end is dropped).
-    addField(fields, name, decodeUtf8(percentDecode(value, 3 * chars + 3)).slice(0, chars));
+/**
+ * WHATWG application/x-www-form-urlencoded parsing, on bytes as they arrive, so bad UTF-8 is
+ * caught, not replaced, and nothing is kept whole: of each value only what its field can use
+ * is kept (`maxValueChars`; a raw `%XX` is three bytes for one), the rest is skipped unread.
+ */
+async function readUrlencoded(body: ReadableStream<Uint8Array> | null, limits: BodyLimits): Promise<RawSubmission> {
+  const reader = new UrlencodedReader(limits);
+  if (body === null) return reader.end();
+  const stream = body.getReader();
+  let total = 0;
+  for (;;) {
+    const chunk = await stream.read().catch(() => {
+      // The client went away mid-upload: there is no whole body to answer about.
+      throw malformed();
+    });
+    if (chunk.done) return reader.end();
+    total += chunk.value.byteLength;
+    if (total > limits.maxBytes) {
+      stream.cancel().catch(() => undefined);
+      throw new TooLargeError();
+    }
+    try {
+      reader.push(Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength));
+    } catch (error) {
+      stream.cancel().catch(() => undefined);
+      throw error;
+    }
   }
-  return { fields, files: [] };
 }
 
+// No form has a name this long: past it, a name can only be unknown, whatever follows.
 const MAX_NAME_BYTES = 256;
 
-/** The non-empty runs between separators, the first `max` of them at most. */
-function split(bytes: Uint8Array, separator: number, max: number): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  for (let start = 0; start <= bytes.byteLength && parts.length < max; ) {
-    const found = bytes.indexOf(separator, start);
-    const end = found === -1 ? bytes.byteLength : found;
-    if (end > start) parts.push(bytes.subarray(start, end));
-    start = end + 1;
+/** The state of {@link readUrlencoded}: the `name=value` sequence being read, and the fields so far. */
+class UrlencodedReader {
+  readonly #limits: BodyLimits;
+  readonly #fields = new Map<string, string[]>();
+  #parts = 0;
+  /** Bytes of the current sequence, `=` included: an empty sequence (`&&`) is skipped. */
+  #seen = 0;
+  /** The current name once its `=` has come, with how many characters of its value count. */
+  #name: string | undefined;
+  #chars = Number.POSITIVE_INFINITY;
+  /** Raw bytes kept of the current name or value, and how many more are worth keeping. */
+  #kept: Buffer[] = [];
+  #room = 3 * MAX_NAME_BYTES;
+
+  constructor(limits: BodyLimits) {
+    this.#limits = limits;
   }
-  return parts;
+
+  push(chunk: Buffer): void {
+    for (let at = 0; at < chunk.byteLength; ) {
+      const amp = chunk.indexOf(0x26, at);
+      const end = amp === -1 ? chunk.byteLength : amp;
+      this.#take(chunk, at, end);
+      if (amp === -1) return;
+      this.#finish();
+      at = amp + 1;
+    }
+  }
+
+  end(): RawSubmission {
+    this.#finish();
+    return { fields: this.#fields, files: [] };
+  }
+
+  #take(chunk: Buffer, from: number, to: number): void {
+    this.#seen += to - from;
+    if (this.#name === undefined) {
+      const eq = chunk.indexOf(0x3d, from);
+      if (eq !== -1 && eq < to) {
+        this.#keep(chunk, from, eq);
+        this.#startValue();
+        from = eq + 1;
+      }
+    }
+    this.#keep(chunk, from, to);
+  }
+
+  #keep(chunk: Buffer, from: number, to: number): void {
+    const length = Math.min(to - from, this.#room);
+    if (length <= 0) return;
+    // A copy: a slice would keep the whole chunk it came from.
+    this.#kept.push(Buffer.from(chunk.subarray(from, from + length)));
+    this.#room -= length;
+  }
+
+  #takeKept(): Buffer {
+    const bytes = Buffer.concat(this.#kept);
+    this.#kept = [];
+    return bytes;
+  }
+
+  #startValue(): void {
+    this.#name = decodeUtf8(percentDecode(this.#takeKept(), MAX_NAME_BYTES));
+    this.#chars = this.#limits.maxValueChars?.(this.#name) ?? Number.POSITIVE_INFINITY;
+    // Enough raw bytes for `3 × chars + 3` decoded ones (see below), each at most `%XX`.
+    this.#room = 3 * (3 * this.#chars + 3);
+  }
+
+  #finish(): void {
+    if (this.#seen > 0) {
+      this.#parts += 1;
+      // One sequence past the cap is enough to refuse: the rest is never looked at.
+      if (this.#parts > this.#limits.maxParts) throw new TooLargeError();
+      if (this.#name === undefined) this.#startValue();
+      // A UTF-16 unit is at most three bytes of UTF-8 (and a character cut at the end is dropped).
+      const value = decodeUtf8(percentDecode(this.#takeKept(), 3 * this.#chars + 3)).slice(0, this.#chars);
+      addField(this.#fields, this.#name as string, value);
+    }
+    this.#seen = 0;
+    this.#name = undefined;
+    this.#kept = [];
+    this.#room = 3 * MAX_NAME_BYTES;
+  }
 }
 
 function hexValue(byte: number | undefined): number {
@@ -266,10 +347,6 @@ function startsWithBytes(bytes: Uint8Array, prefix: Uint8Array, at: number): boo
 }
 
 function indexOfBytes(bytes: Uint8Array, needle: Uint8Array, from: number): number {
-  const first = needle[0];
-  if (first === undefined) return -1;
-  for (let i = bytes.indexOf(first, from); i !== -1; i = bytes.indexOf(first, i + 1)) {
-    if (startsWithBytes(bytes, needle, i)) return i;
-  }
-  return -1;
+  if (needle.byteLength === 0) return -1;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).indexOf(needle, from);
 }

@@ -367,11 +367,21 @@ function collectInput(fields: Map<string, string[]>, kind: Kind, errors: FieldEr
       if (values.length > 0) input[name] = values;
     } else if (values.length > 1) {
       addError(errors, name, 'repeated_field');
-    } else if (values[0] !== undefined && values[0].trim() !== '') {
+    } else if (values[0] !== undefined && !isBlank(name, values[0])) {
       input[name] = values[0];
     }
   }
   return input;
+}
+
+/**
+ * An empty answer, as a form sends for a field left alone. Only a value that fits its field can
+ * be blank (twice a text's limit, for the CRLF a form sends): far more spaces than the field
+ * holds are too long, not empty, and are never trimmed.
+ */
+function isBlank(name: string, value: string): boolean {
+  const limit = name in textLimits ? 2 * textLimits[name as TextField] : SHORT_VALUE_MAX;
+  return value.length <= limit && value.trim() === '';
 }
 
 function checkPhotos(kind: Kind, files: UploadedFile[], errors: FieldErrors): void {

@@ -41,13 +41,24 @@ describe('loadConfig', () => {
       rateLimitSecretGenerated: true,
       rateLimitAddress: { tokens: 5, windowMs: 600_000, duration: '10 m' },
       rateLimitGlobal: { tokens: 300, windowMs: 3_600_000, duration: '1 h' },
+      rateLimitRefused: { tokens: 20, windowMs: 600_000, duration: '10 m' },
       trustProxy: 0,
       outboxDir: resolve('var/outbox'),
+      usedReferencesDir: resolve('var/references'),
       outboxRetrySeconds: 30,
+      uploadFloorWindowMs: undefined,
       devKeysDir: resolve('var/dev-keys'),
     });
+    // Without PUBLIC_URL, the configured host and port in their loopback spellings, nothing else.
+    expect(config.allowedOrigins.sort()).toEqual(['http://127.0.0.1:4321', 'http://[::1]:4321', 'http://localhost:4321']);
     expect(config.rateLimitSecret).toMatch(/^[0-9a-f]{64}$/);
     expect(loadConfig({}).rateLimitSecret).not.toBe(config.rateLimitSecret);
+  });
+
+  it('allows posts from PUBLIC_URL alone when it is set, and from a public host only as configured', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://help.example.org' }).allowedOrigins).toEqual(['https://help.example.org']);
+    expect(loadConfig({ HOST: 'help.example.org', PORT: '8080' }).allowedOrigins).toEqual(['http://help.example.org:8080']);
+    expect(loadConfig({ OUTBOX_DIR: '/srv/alt/outbox' }).usedReferencesDir).toBe('/srv/alt/references');
   });
 
   it('treats empty values as unset and derives PUBLIC_URL from HOST and PORT', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IntakeError, TooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../src/applications/errors.ts';
 import { parseRequest, type BodyLimits } from '../../../src/applications/parse.ts';
@@ -318,5 +319,47 @@ describe('values far past their limit (the endpoint\'s caps)', () => {
     expect([...raw.fields.keys()].every((name) => name.length <= 256)).toBe(true);
     const result = validateFields(raw.fields);
     expect(result.ok || result.fields['_form']).toBe('unknown_field');
+  });
+});
+
+describe('urlencoded bodies read as they arrive', () => {
+  /** A request whose body comes in the given pieces, as a slow network delivers it. */
+  const trickled = (body: Uint8Array, sizes: number[]) => {
+    let at = 0;
+    let i = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= body.byteLength) return controller.close();
+        const size = Math.max(1, sizes[i++ % sizes.length] ?? 1);
+        controller.enqueue(body.slice(at, at + size));
+        at += size;
+      },
+    });
+    return new Request('http://127.0.0.1/api/applications', { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/x-www-form-urlencoded' } } as RequestInit);
+  };
+
+  it('give the same fields however the body is cut into pieces', async () => {
+    const limits: BodyLimits = { maxBytes: 1 << 20, maxParts: 200, maxFiles: 0, fileFields: {} };
+    const entry = fc.tuple(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 40 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(entry, { minLength: 1, maxLength: 12 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }), async (entries, sizes) => {
+        const text = new URLSearchParams(entries).toString();
+        const whole = await parseRequest(new Request('http://127.0.0.1/', { method: 'POST', body: text, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), limits);
+        const pieces = await parseRequest(trickled(new TextEncoder().encode(`&${text}&&`), sizes), limits);
+        expect([...pieces.fields]).toEqual([...whole.fields]);
+        const expected = new Map<string, string[]>();
+        for (const [name, value] of entries) expected.set(name, [...(expected.get(name) ?? []), value]);
+        expect([...whole.fields]).toEqual([...expected]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('cut a value past its limit the same way in pieces as whole', async () => {
+    const body = new TextEncoder().encode(new URLSearchParams({ kind: 'help', message: `${'мир '.repeat(20_000)}`, name: '%'.repeat(5000) }).toString());
+    const whole = await parseRequest(trickled(body, [body.byteLength]), bodyLimits);
+    const pieces = await parseRequest(trickled(body, [1, 2, 3, 700]), bodyLimits);
+    expect([...pieces.fields]).toEqual([...whole.fields]);
+    expect(whole.fields.get('message')?.[0]).toHaveLength(2 * textLimits.message + 1);
   });
 });

@@ -151,6 +151,13 @@ describe('validateFields: text normalization', () => {
     expect(app.message).toBe('строка 1\nстрока 2\nстрока 3\t!');
   });
 
+  it('takes spaces within a field\'s room as left blank, and far more than it holds as too long', () => {
+    expect(valid({ ...help, name: ' '.repeat(2 * SHORT_TEXT_MAX) })).not.toHaveProperty('name');
+    expect(errorsOf({ ...help, name: `${' '.repeat(2 * SHORT_TEXT_MAX + 1)}a` })).toEqual({ name: 'too_long' });
+    expect(errorsOf({ ...help, name: ' '.repeat(100_000) })).toEqual({ name: 'too_long' });
+    expect(errorsOf({ ...help, people_count: ' '.repeat(1000) })).toEqual({ people_count: 'invalid_number' });
+  });
+
   it('measures length after NFC, so a decomposed text at the limit fits', () => {
     const nfd = 'й'.normalize('NFD').repeat(SHORT_TEXT_MAX);
     expect(nfd.length).toBe(SHORT_TEXT_MAX * 2);
