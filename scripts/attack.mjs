@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The field names are a contract kept in one place; the script reads them from there.
 import { fieldNames, PHOTO_FIELD } from '../src/applications/schema.ts';
+import { helpSample, missingSample } from './lib/samples.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
@@ -304,37 +305,10 @@ const s1 = (/** @type {number} */ ms) => `${(ms / 1000).toFixed(1)} s`;
 // ---------------------------------------------------------------------------------------------
 // Valid applications and adversarial values.
 
-const helpBase = {
-  kind: 'help',
-  locale: 'ru',
-  consent: 'yes',
-  for: 'self',
-  danger_now: 'no',
-  situation: 'labour',
-  country: 'Россия',
-  message: 'Меня держат на заводе, паспорт забрали.',
-  // The e-mail channel makes the contact rule look for an address in contact_value.
-  contact_safe: 'yes',
-  contact_channels: 'email',
-  contact_value: 'a@example.org',
-};
-const missingBase = {
-  kind: 'missing',
-  locale: 'ru',
-  consent: 'yes',
-  person_name: 'Иван Петров',
-  person_age: '34',
-  last_seen_place: 'Махачкала',
-  last_seen_date: '2026-03-01',
-  circumstances: 'Уехал на заработки по объявлению, перестал отвечать.',
-  police_report: 'no',
-  applicant_name: 'Мария Петрова',
-  consent_publish: 'yes',
-  consent_show_rescued: 'no',
-  contact_safe: 'yes',
-  contact_channels: 'email',
-  contact_value: 'a@example.org',
-};
+// The e-mail channel makes the contact rule look for an address in contact_value.
+const byEmail = { contact_safe: 'yes', contact_channels: 'email', contact_value: 'a@example.org' };
+const helpBase = { ...helpSample, ...byEmail };
+const missingBase = { ...missingSample, ...byEmail };
 /** The ~300-byte help application the issue times: no contact details, Accept JSON. */
 const smallHelp = Buffer.from(
   encode({ kind: 'help', locale: 'ru', consent: 'yes', for: 'self', contact_safe: 'no', message: 'Нужна помощь, я на стройке, документы забрали.' }),

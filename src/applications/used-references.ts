@@ -97,10 +97,11 @@ export function createFileUsedReferences(dir: string, secret: string): UsedRefer
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const path = pathOf(reference);
       try {
+        // Not fsync'd: the outbox file, written and fsync'd next, is what must survive a power
+        // cut. A record lost with it would only let the ticket's own holder use the code again.
         const handle = await open(path, 'wx', 0o600);
         try {
           await handle.writeFile(digest);
-          await handle.sync();
         } finally {
           await handle.close();
         }

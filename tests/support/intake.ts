@@ -2,6 +2,7 @@ import { expect } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sink, SinkRequest } from './sink.ts';
+import { helpSample, missingSample } from '../../scripts/lib/samples.mjs';
 
 /** Server settings that mail through the local Resend sink (the real SDK, pointed at it). */
 export function mailEnv(sink: Sink): Record<string, string> {
@@ -13,48 +14,12 @@ export const marker = (name: string) => `ZQX-${name}-${Math.random().toString(36
 
 /** A complete, valid help request as form fields (Cyrillic included). */
 export function helpFields(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
-  return {
-    kind: 'help',
-    locale: 'ru',
-    consent: 'yes',
-    for: 'self',
-    situation: ['labour', 'documents_taken'],
-    danger_now: 'no',
-    country: 'Россия',
-    place: 'Кирпичный завод у трассы',
-    message: 'Меня держат на заводе, паспорт забрали.',
-    contact_safe: 'yes',
-    contact_channels: ['sms'],
-    contact_value: '+79990000000',
-    contact_time: 'вечером',
-    reply_language: 'ru',
-    website: '',
-    ...overrides,
-  };
+  return { ...helpSample, ...overrides };
 }
 
 /** A complete, valid missing-person request (photos are added as files). */
 export function missingFields(overrides: Record<string, string | string[]> = {}): Record<string, string | string[]> {
-  return {
-    kind: 'missing',
-    locale: 'ru',
-    consent: 'yes',
-    person_name: 'Иван Петров',
-    person_age: '34',
-    last_seen_place: 'Махачкала',
-    last_seen_date: '2026-03-01',
-    circumstances: 'Уехал на заработки по объявлению, перестал отвечать.',
-    police_report: 'no',
-    applicant_name: 'Мария Петрова',
-    applicant_relation: 'сестра',
-    consent_publish: 'yes',
-    consent_show_rescued: 'no',
-    contact_safe: 'yes',
-    contact_channels: ['call'],
-    contact_value: '+79991112233',
-    website: '',
-    ...overrides,
-  };
+  return { ...missingSample, ...overrides };
 }
 
 export function urlencoded(fields: Record<string, string | string[]>): URLSearchParams {
