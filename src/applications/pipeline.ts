@@ -168,6 +168,11 @@ async function acceptSealed(raw: RawSubmission, key: string, deps: IntakeDeps, s
   if (kept === 'kept') {
     deps.logger.info('application.kept', { reference, kind, encrypted_on_device: true, duration_ms: Date.now() - started });
     deliverLater(reference, deps);
+  } else {
+    // A repeat costs a check of the whole ciphertext and counts against no other window: the
+    // island repeats a post once or twice after a lost answer, a replay loop far more often.
+    await countRefusal(deps.limiters, key);
+    deps.countRefused?.({ error: 'repeat', kind });
   }
   return { ok: true, reference, kind, locale, encryptedOnDevice: true };
 }

@@ -139,7 +139,10 @@ export interface Limiters {
   address: Record<Kind, Limiter>;
   /** Applications that passed every check, from everyone together: it protects the mail quota. */
   global: Limiter;
-  /** Posts refused for what they hold (invalid, a bot's, a bad ciphertext), per address. */
+  /**
+   * Posts refused for what they hold (invalid, a bot's, a bad ciphertext), and repeats of one
+   * already kept, per address.
+   */
   refused: Limiter;
 }
 

@@ -255,6 +255,16 @@ test.describe('a reference names one application for its whole life', () => {
     expect(outboxOf(server)).toEqual([]);
   });
 
+  test('replaying an accepted post over and over counts against its address like junk', async () => {
+    const server = await serve({ TRUST_PROXY: '1', RATE_LIMIT_REFUSED: '3/10m' });
+    const first = await sealedBody(server);
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await post(server.url, first.body, from('198.51.100.40'))).status);
+    expect(statuses).toEqual([201, 201, 201, 201, 429]);
+    await mailsFor(sink, first.fields.reference);
+    expect(mailCount(first.fields.reference)).toBe(1);
+  });
+
   test('a code without its ticket is refused the same way whether it is used or not', async () => {
     const server = await serve();
     const used = await sealedBody(server);
