@@ -2,7 +2,7 @@
  * "Request received" with the reference code, big and spaced so it can be read out over a bad
  * line or written on a hand. Used in place of the form (JS) and on the answer page (no JS).
  */
-import { useEffect, useRef } from 'react';
+import { Fragment, useEffect, useRef } from 'react';
 import { contacts } from '../../data/contacts.ts';
 import { formatForReading } from '../../applications/reference.ts';
 import type { Strings } from './layout.ts';
@@ -28,7 +28,15 @@ export function Confirmation({ reference, encryptedOnDevice = false, s, level, f
     <section className="confirmation" aria-labelledby="confirmation-title">
       <Heading id="confirmation-title" tabIndex={-1} ref={heading}>{s['answer.received.title']}</Heading>
       <p>{s['answer.received.reference']}:</p>
-      <p className="reference" translate="no" dir="ltr">{formatForReading(reference)}</p>
+      {/* A group never breaks across lines (someone copying it by hand must not get it wrong): only the hyphen may. */}
+      <p className="reference" translate="no" dir="ltr">
+        {formatForReading(reference).split(' - ').map((group, i) => (
+          <Fragment key={group + i}>
+            {i > 0 && ' - '}
+            <span className="reference__group">{group}</span>
+          </Fragment>
+        ))}
+      </p>
       <p className="notice">{s['answer.received.noted']}</p>
       {encryptedOnDevice && <p>{s['answer.received.encrypted']}</p>}
       <p>{s['answer.received.next']}</p>
