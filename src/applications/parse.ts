@@ -157,6 +157,9 @@ class UrlencodedReader {
 
   push(chunk: Buffer): void {
     for (let at = 0; at < chunk.byteLength; ) {
+      // Empty sequences (`&&&…`) are skipped, as the standard says, at the cost of a byte each.
+      if (this.#seen === 0) while (at < chunk.byteLength && chunk[at] === 0x26) at++;
+      if (at >= chunk.byteLength) return;
       const amp = chunk.indexOf(0x26, at);
       const end = amp === -1 ? chunk.byteLength : amp;
       this.#take(chunk, at, end);
@@ -173,9 +176,12 @@ class UrlencodedReader {
 
   #take(chunk: Buffer, from: number, to: number): void {
     this.#seen += to - from;
-    if (this.#name === undefined) {
-      const eq = chunk.indexOf(0x3d, from);
-      if (eq !== -1 && eq < to) {
+    if (this.#name === undefined && to > from) {
+      // Searched within this piece only: a search to the chunk's end for every `&` would be
+      // quadratic in a chunk of `&&&…`.
+      const found = chunk.subarray(from, to).indexOf(0x3d);
+      const eq = found === -1 ? -1 : from + found;
+      if (eq !== -1) {
         this.#keep(chunk, from, eq);
         this.#startValue();
         from = eq + 1;
