@@ -39,7 +39,6 @@ const FIELDS: Record<string, Check> = {
   // Which check refused a ciphertext (errors.ts SealedFault): names a check, never content.
   fault: token,
   encrypted_on_device: (v) => (typeof v === 'boolean' ? v : undefined),
-  scope: token,
   store: token,
   source: token,
   locale: token,
