@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { Ratelimit } from '@upstash/ratelimit';
 import type { Duration } from '@upstash/ratelimit';
 import { Redis as UpstashRedis } from '@upstash/redis';
+import { withTimeout } from '../utils/timeout.ts';
 import { createCountedEvent } from './logger.ts';
 import { createMemoryLimiter } from './memory-limiter.ts';
 import { createRedisAdapter } from './redis-adapter.ts';
@@ -191,14 +192,6 @@ const EPHEMERAL_CACHE_CAPACITY = 10_000;
  */
 function asUpstashClient(runner: ScriptRunner): UpstashRedis {
   return runner as unknown as UpstashRedis;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /**

@@ -12,6 +12,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { withTimeout } from '../utils/timeout.ts';
 import type { ScriptRunner } from './redis-adapter.ts';
 
 export const RECORD_TTL_MS = 90 * 24 * 60 * 60 * 1000;
@@ -145,14 +146,6 @@ export async function pruneUsedReferences(dir: string, now = Date.now()): Promis
 /** How long the store may take before the files stand in for it. */
 const STORE_TIMEOUT_MS = 1000;
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('store timeout')), STORE_TIMEOUT_MS);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
-
 /**
  * The store's records, with `fallback` (the files) standing in whenever the store fails or is
  * slow: help is still accepted, and codes claimed meanwhile are still refused to others on
@@ -162,7 +155,7 @@ export function resilientUsedReferences(store: UsedReferences, fallback: UsedRef
   const either = <A extends unknown[], R>(run: (records: UsedReferences) => (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       try {
-        return await withTimeout(run(store)(...args));
+        return await withTimeout(run(store)(...args), STORE_TIMEOUT_MS);
       } catch {
         failed();
         return run(fallback)(...args);
