@@ -33,7 +33,7 @@ export default defineConfig({
     defaultLocale,
     routing: { prefixDefaultLocale: true, redirectToDefaultLocale: false },
   },
-  // The intake checks Origin itself (src/applications/address.ts) so that a refused post gets a
+  // The intake checks Origin itself (src/intake/server/http/address.ts) so that a refused post gets a
   // localized 403 in JSON or HTML; Astro's own check would answer in plain English text.
   security: { checkOrigin: false },
   // Syntax highlighting writes inline style attributes, which the CSP (style-src 'self') blocks.

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // The field names are a contract kept in one place; the script reads them from there.
-import { fieldNames, PHOTO_FIELD } from '../src/applications/schema.ts';
+import { fieldNames, PHOTO_FIELD } from '../src/intake/contract/fields.ts';
 import { helpSample, missingSample } from './lib/samples.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

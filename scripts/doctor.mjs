@@ -6,12 +6,12 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis as Upstash } from '@upstash/redis';
 import IORedis from 'ioredis';
-import { ConfigError, describeConfig, loadConfig } from '../src/applications/config.ts';
-import { createResendMailer } from '../src/applications/deliver.ts';
-import { encryptApplication } from '../src/applications/encrypt.ts';
-import { describeKey, EXPIRY_WARNING_DAYS, loadStaffKeys } from '../src/applications/keys.ts';
-import { createMemoryLogger } from '../src/applications/logger.ts';
-import { createOutbox } from '../src/applications/outbox.ts';
+import { ConfigError, describeConfig, loadConfig } from '../src/intake/server/config.ts';
+import { createResendMailer } from '../src/intake/server/delivery/mailer.ts';
+import { encryptApplication } from '../src/intake/server/encrypt.ts';
+import { describeKey, EXPIRY_WARNING_DAYS, loadStaffKeys } from '../src/intake/server/keys.ts';
+import { createMemoryLogger } from '../src/intake/server/logger.ts';
+import { createOutbox } from '../src/intake/server/delivery/outbox.ts';
 
 const TIMEOUT_MS = 3000;
 let fatal = false;

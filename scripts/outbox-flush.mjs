@@ -2,11 +2,11 @@
 // Prints counts and reference codes only: the outbox holds ciphertext, and nothing else is shown.
 // Exit 0 whatever was delivered (waiting envelopes are normal); 1 if the configuration is invalid
 // or the outbox can not be read.
-import { ConfigError, loadConfig } from '../src/applications/config.ts';
-import { createMailer, isOutboxOnly } from '../src/applications/deliver.ts';
-import { createLogger, errorCode } from '../src/applications/logger.ts';
-import { createOutbox } from '../src/applications/outbox.ts';
-import { flushOutbox } from '../src/applications/retry.ts';
+import { ConfigError, loadConfig } from '../src/intake/server/config.ts';
+import { createMailer, isOutboxOnly } from '../src/intake/server/delivery/mailer.ts';
+import { createLogger, errorCode } from '../src/intake/server/logger.ts';
+import { createOutbox } from '../src/intake/server/delivery/outbox.ts';
+import { flushOutbox } from '../src/intake/server/delivery/retry.ts';
 
 function loadOrExit() {
   try {

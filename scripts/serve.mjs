@@ -5,12 +5,12 @@
 // (astro.config.mjs): `node dist/server/entry.mjs` alone starts nothing.
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { startIntake } from '../src/server/start.ts';
-import { securityHeaders } from '../src/server/headers.ts';
-import { canonicalTarget } from '../src/server/path.ts';
-import { staticFiles } from '../src/server/static.ts';
-import { createGate, defaultFloor } from '../src/server/gate.ts';
-import { bodyLimits } from '../src/applications/pipeline.ts';
+import { startIntake } from '../src/intake/server/http/start.ts';
+import { securityHeaders } from '../src/intake/server/http/headers.ts';
+import { canonicalTarget } from '../src/intake/server/http/path.ts';
+import { staticFiles } from '../src/intake/server/http/static.ts';
+import { createGate, defaultFloor } from '../src/intake/server/http/gate.ts';
+import { bodyLimits } from '../src/intake/server/pipeline.ts';
 
 // A dist/ built before the adapter's switch to middleware mode would start its own server on import.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';

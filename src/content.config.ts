@@ -1,6 +1,6 @@
 import { defineCollection } from 'astro:content';
 import { glob } from 'astro/loaders';
-import { faqSchema, newsSchema, noticeSchema, organizationSchema, pageSchema } from './content/schemas.ts';
+import { faqSchema, newsSchema, noticeSchema, organizationSchema, pageSchema } from './site/collections/schemas.ts';
 
 // Content lives outside src/ (content/), one folder per collection, one per locale inside;
 // entry ids are `<locale>/<slug>`.

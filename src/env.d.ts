@@ -7,6 +7,6 @@ declare namespace App {
     /** UI strings of that locale. */
     t: import('./i18n/index.ts').Translate;
     /** Set by the intake endpoint when it answers a plain form post with an HTML page. */
-    answer?: import('./applications/answer.ts').HtmlAnswer;
+    answer?: import('./intake/server/answer.ts').HtmlAnswer;
   }
 }

@@ -5,10 +5,10 @@
 import { expect, test, type Request } from '@playwright/test';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { serverPgp as pgp } from '../../src/applications/keys.ts';
-import { encryptText } from '../../src/applications/pgp.ts';
-import { newReference } from '../../src/applications/reference.ts';
-import { fieldNames, hiddenFields, SHORT_VALUE_MAX, textLimits } from '../../src/applications/schema.ts';
+import { serverPgp as pgp } from '../../src/intake/server/keys.ts';
+import { encryptText } from '../../src/intake/contract/pgp.ts';
+import { newReference } from '../../src/intake/contract/reference.ts';
+import { fieldNames, hiddenFields, SHORT_VALUE_MAX, textLimits } from '../../src/intake/contract/fields.ts';
 import ru from '../../src/i18n/ui/ru.json' with { type: 'json' };
 import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
 import { helpFields, mailEnv, mailsFor, marker, post, urlencoded } from '../support/intake.ts';

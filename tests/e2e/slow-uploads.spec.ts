@@ -3,7 +3,7 @@
 // one address holds only two uploads. No browser: raw sockets and fetch against the built server.
 import { expect, test } from '@playwright/test';
 import { connect, type Socket } from 'node:net';
-import { contacts } from '../../src/data/contacts.ts';
+import { contacts } from '../../src/site/contacts.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { helpFields, post, urlencoded } from '../support/intake.ts';
 

@@ -2,12 +2,12 @@
 // outcome to JSON for the island or to the localized HTML answer page for a plain form post.
 // GET gives the staff's public keys, which the island encrypts to before anything is sent.
 import type { APIRoute } from 'astro';
-import { clientAddress } from '../../applications/address.ts';
-import { answerHeaders, htmlAnswer, jsonAnswer } from '../../applications/answer.ts';
-import { submitApplication } from '../../applications/pipeline.ts';
-import { getRuntime } from '../../applications/runtime.ts';
-import type { KeysAnswer } from '../../applications/sealed-schema.ts';
-import { issueReference } from '../../applications/ticket.ts';
+import { clientAddress } from '../../intake/server/http/address.ts';
+import { answerHeaders, htmlAnswer, jsonAnswer } from '../../intake/server/answer.ts';
+import { submitApplication } from '../../intake/server/pipeline.ts';
+import { getRuntime } from '../../intake/server/runtime.ts';
+import type { KeysAnswer } from '../../intake/contract/sealed.ts';
+import { issueReference } from '../../intake/server/ticket.ts';
 import { useTranslations } from '../../i18n/index.ts';
 import { isLocale } from '../../i18n/locales.ts';
 import { pickLocale } from '../../i18n/negotiate.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { faqSchema, isNoticeActive, newsSchema, noticeSchema, organizationSchema, pageSchema } from '../../../src/content/schemas.ts';
+import { faqSchema, isNoticeActive, newsSchema, noticeSchema, organizationSchema, pageSchema } from '../../../src/site/collections/schemas.ts';
 import { localeCodes } from '../../../src/i18n/locales.ts';
 
 /** Frontmatter of a Markdown file, parsed with Astro's own YAML dependency. */

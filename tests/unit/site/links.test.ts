@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { domainOf, telHref } from '../../../src/utils/links.ts';
-import { formatDate, isoDate } from '../../../src/utils/dates.ts';
+import { domainOf, telHref } from '../../../src/site/links.ts';
+import { formatDate, isoDate } from '../../../src/site/dates.ts';
 
 describe('directory links', () => {
   it('dials the digits of a number as the seed groups it', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { noticeSchema } from '../../../src/content/schemas.ts';
-import { activeNotices } from '../../../src/content/notices.ts';
+import { noticeSchema } from '../../../src/site/collections/schemas.ts';
+import { activeNotices } from '../../../src/site/collections/notices.ts';
 
 const now = new Date('2026-03-01T00:00:00Z');
 const base = {

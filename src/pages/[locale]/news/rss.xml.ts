@@ -1,7 +1,7 @@
 import rss from '@astrojs/rss';
 import type { APIRoute } from 'astro';
-import { everyLocale, splitId } from '../../../content/localized.ts';
-import { listNews } from '../../../content/news.ts';
+import { everyLocale, splitId } from '../../../site/collections/localized.ts';
+import { listNews } from '../../../site/collections/news.ts';
 import { getLocale } from '../../../i18n/locales.ts';
 import { localePath } from '../../../i18n/paths.ts';
 

@@ -1,0 +1,60 @@
+/**
+ * Up to three photos, with the rules said before the button. With JS the chosen photos are
+ * previewed from object URLs (the image never leaves the phone before sending); the URLs are
+ * revoked as soon as the choice changes or the form goes away.
+ */
+import { useEffect, useState } from 'react';
+import { PHOTO_FIELD } from '../../contract/fields.ts';
+import { ErrorText } from './Field.tsx';
+import { useForm } from '../context.ts';
+import { controlId, errorId, fill, hintId } from '../form.ts';
+import { preloadEncryption } from '../submit.ts';
+
+/** Types the server accepts (it checks the bytes too); also the file picker's filter. */
+export const PHOTO_TYPES = 'image/jpeg,image/png,image/webp';
+
+export function PhotoField() {
+  const { s, values, errors } = useForm();
+  const [previews, setPreviews] = useState<string[]>([]);
+  useEffect(() => () => previews.forEach((url) => URL.revokeObjectURL(url)), [previews]);
+
+  const error = errors[PHOTO_FIELD];
+  // Values come back only on the answer page, and a browser can not be handed files back.
+  const chooseAgain = Object.keys(values).length > 0;
+  const hints = [hintId(PHOTO_FIELD), chooseAgain && `${hintId(PHOTO_FIELD)}-again`, error !== undefined && errorId(PHOTO_FIELD)];
+  return (
+    <fieldset className={error === undefined ? 'field' : 'field field--error'}>
+      <legend>
+        {s['missing.form.photos.legend']}
+        <span className="optional"> {s['form.optional']}</span>
+      </legend>
+      <p className="hint" id={hintId(PHOTO_FIELD)}>{s['missing.form.photos.rules']}</p>
+      {chooseAgain && <p className="notice" id={`${hintId(PHOTO_FIELD)}-again`}>{s['answer.error.photos']}</p>}
+      <ErrorText name={PHOTO_FIELD} />
+      <label htmlFor={controlId(PHOTO_FIELD)}>{s['missing.form.photos.label']}</label>
+      <input
+        type="file"
+        id={controlId(PHOTO_FIELD)}
+        name={PHOTO_FIELD}
+        accept={PHOTO_TYPES}
+        multiple
+        aria-invalid={error === undefined ? undefined : true}
+        aria-describedby={hints.filter(Boolean).join(' ')}
+        onChange={(e) => {
+          const files = [...(e.currentTarget.files ?? [])];
+          setPreviews(files.map((f) => URL.createObjectURL(f)));
+          if (files.length > 0) preloadEncryption();
+        }}
+      />
+      {previews.length > 0 && (
+        <ul className="previews">
+          {previews.map((url, i) => (
+            <li key={url}>
+              <img src={url} alt={fill(s['missing.form.photos.chosen'] ?? '', { n: i + 1 })} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </fieldset>
+  );
+}

@@ -1,0 +1,77 @@
+/**
+ * What the applicant is told, as JSON for the island and as data for the HTML answer page.
+ * Messages are localized here, with the same keys the forms use, so both paths say the same.
+ */
+import type { IntakeError, ErrorCode } from './errors.ts';
+import type { Outcome } from './pipeline.ts';
+import type { Kind } from './types.ts';
+import type { Translate } from '../../i18n/index.ts';
+import { contacts } from '../../site/contacts.ts';
+
+type T = Translate;
+
+// 429 and 503 must never be a dead end: their messages name the numbers to call. Each number is
+// a left-to-right isolate (U+2066…U+2069), so in an Arabic sentence its digit groups stay in order.
+const ltr = (text: string) => `\u2066${text}\u2069`;
+const numbers = { hotline: ltr(contacts.hotline.display), police: ltr(contacts.police.display) };
+const messageOf = (code: ErrorCode, t: T) => t(`errors.${code}`, numbers);
+
+export interface HtmlAnswer {
+  status: number;
+  kind: Kind | undefined;
+  reference?: string;
+  /** The browser encrypted the application before sending it. */
+  encryptedOnDevice?: boolean;
+  error?: ErrorCode;
+  message?: string;
+  /** Localized message per field name. */
+  fields?: Record<string, string>;
+  /** What was typed, put back into the form (files can not be). */
+  values?: Record<string, string[]>;
+  retryAfter?: number;
+}
+
+function retryAfterOf(error: IntakeError): number | undefined {
+  return 'retryAfter' in error && typeof error.retryAfter === 'number' ? error.retryAfter : undefined;
+}
+
+function fieldMessages(error: IntakeError, t: T): Record<string, string> | undefined {
+  if (!('fields' in error)) return undefined;
+  const fields = error.fields as Record<string, string>;
+  return Object.fromEntries(Object.entries(fields).map(([name, key]) => [name, t(`errors.field.${key}`)]));
+}
+
+/** Headers every refusal carries: Retry-After where waiting helps. */
+export function answerHeaders(outcome: Outcome): Record<string, string> {
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+  if (!outcome.ok) {
+    const retry = retryAfterOf(outcome.error);
+    if (retry !== undefined) headers['Retry-After'] = String(retry);
+  }
+  return headers;
+}
+
+/** The JSON body of the contract: `{ ok, reference, encryptedOnDevice }` or `{ ok: false, error, message, fields }`. */
+export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Record<string, unknown> } {
+  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice } };
+  const { error } = outcome;
+  const body: Record<string, unknown> = { ok: false, error: error.code, message: messageOf(error.code, t) };
+  const fields = fieldMessages(error, t);
+  if (fields) body['fields'] = fields;
+  const retry = retryAfterOf(error);
+  if (retry !== undefined) body['retryAfter'] = retry;
+  return { status: error.status, body };
+}
+
+/** The data the HTML answer page renders. */
+export function htmlAnswer(outcome: Outcome, t: T): HtmlAnswer {
+  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice };
+  const { error } = outcome;
+  const answer: HtmlAnswer = { status: error.status, kind: outcome.kind, error: error.code, message: messageOf(error.code, t) };
+  const fields = fieldMessages(error, t);
+  if (fields) answer.fields = fields;
+  if (outcome.values) answer.values = Object.fromEntries(outcome.values);
+  const retry = retryAfterOf(error);
+  if (retry !== undefined) answer.retryAfter = retry;
+  return answer;
+}
