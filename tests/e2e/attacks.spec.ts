@@ -226,7 +226,7 @@ async function sealedBody(server: RunningServer, options: SealedOptions = {}) {
 async function sealedForm(fields: Record<string, string>, text: string, keys = [staffKey]): Promise<FormData> {
   const body = new FormData();
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
-  body.append('encrypted', await encryptText(pgp, text, keys));
+  body.append('sealed', await encryptText(pgp, text, keys));
   return body;
 }
 
@@ -241,7 +241,7 @@ test.describe('a reference names one application for its whole life', () => {
     const server = await serve();
     const first = await sealedBody(server);
     const accepted = await post(server.url, first.body);
-    expect(await json(accepted)).toEqual({ ok: true, reference: first.fields.reference, encryptedOnDevice: true });
+    expect(await json(accepted)).toEqual({ ok: true, reference: first.fields.reference, sealed: true });
     await mailsFor(sink, first.fields.reference);
     // The island's retry after a lost answer: the very same bytes.
     const retry = await post(server.url, first.body);
@@ -354,7 +354,7 @@ test.describe('the island in a real browser', () => {
     await mailsFor(sink, reference);
 
     // The same post with its ciphertext swapped, from outside the browser.
-    const fields = Object.fromEntries([...sent!.entries()].filter(([name]) => name !== 'encrypted')) as Record<string, string>;
+    const fields = Object.fromEntries([...sent!.entries()].filter(([name]) => name !== 'sealed')) as Record<string, string>;
     expect(fields['reference']).toBe(reference);
     expect((await json(await post(server.url, await sealedForm(fields, `Подмена ${marker('swap')}`)))).error).toBe('reference_taken');
     await new Promise((r) => setTimeout(r, 500));

@@ -43,7 +43,7 @@ test.afterAll(async () => {
 
 /** openpgp.js and our module around it: none of it may load with the page. */
 const ENCRYPTION_CHUNK = /\/_astro\/(?:encrypt|openpgp|nacl-fast|noble_|legacy_ciphers|argon2id|sha512|unbzip2)[^/]*\.js$/;
-const SEALED_FIELDS = ['consent', 'encrypted', 'encrypted_photos', 'filled_ms', 'kind', 'locale', 'reference', 'reference_ticket', 'website'];
+const SEALED_FIELDS = ['consent', 'sealed', 'sealed_photos', 'filled_ms', 'kind', 'locale', 'reference', 'reference_ticket', 'website'];
 
 interface Watch {
   /** Every URL the page requested, in order. */
@@ -144,13 +144,13 @@ test('help: nothing typed leaves the device in the clear, and each staff key ope
   expect(seen.posts).toHaveLength(1);
   const { raw, form } = await sentForm(seen.posts[0]!);
   expectNoneOf(Object.values(typed), raw);
-  expect([...new Set(form.keys())].sort()).toEqual(SEALED_FIELDS.filter((f) => f !== 'encrypted_photos'));
+  expect([...new Set(form.keys())].sort()).toEqual(SEALED_FIELDS.filter((f) => f !== 'sealed_photos'));
   expect(form.get('reference')).toBe(reference);
   // Forms send line breaks as CRLF.
-  expect(String(form.get('encrypted'))).toMatch(/^-----BEGIN PGP MESSAGE-----\r\n\r\n/);
+  expect(String(form.get('sealed'))).toMatch(/^-----BEGIN PGP MESSAGE-----\r\n\r\n/);
 
   const envelope = kept(reference);
-  expect(envelope.armored).toBe(String(form.get('encrypted')).replace(/\r\n/g, '\n').trim() + '\n');
+  expect(envelope.armored).toBe(String(form.get('sealed')).replace(/\r\n/g, '\n').trim() + '\n');
   for (const home of homes) {
     const opened = await home.decryptDetails(envelope.armored);
     // SEIPDv1 with AES-256, what GnuPG 2.2 reads; no AEAD.
@@ -161,8 +161,8 @@ test('help: nothing typed leaves the device in the clear, and each staff key ope
     expect(plain).toContain('Зашифрована на устройстве заявителя: да');
     // The island sends how long the form took; its report says so, as the server's does.
     expect(plain).toMatch(/Время заполнения формы: \d+ с/);
-    const json = JSON.parse(plain.slice(plain.indexOf('{'), plain.lastIndexOf('}') + 1)) as { encryptedOnDevice: boolean; application: Record<string, unknown> };
-    expect(json.encryptedOnDevice).toBe(true);
+    const json = JSON.parse(plain.slice(plain.indexOf('{'), plain.lastIndexOf('}') + 1)) as { sealed: boolean; application: Record<string, unknown> };
+    expect(json.sealed).toBe(true);
     expect(json.application).toMatchObject({ kind: 'help', locale: 'ru', ...typed, situation: ['labour'], contact_channels: ['signal'] });
   }
   expect(seen.problems).toEqual([]);
@@ -201,7 +201,7 @@ test('missing: photos are encrypted on the device and come out of gpg byte for b
   expectNoneOf([...Object.values(typed), ...photos.map((p) => p.name), 'photo-1.jpg'], raw);
   for (const photo of photos) expect(raw.includes(photo.buffer), 'photo bytes in the body').toBe(false);
   expect([...new Set(form.keys())].sort()).toEqual(SEALED_FIELDS);
-  const sentPhotos = form.getAll('encrypted_photos') as File[];
+  const sentPhotos = form.getAll('sealed_photos') as File[];
   expect(sentPhotos.map((f) => f.name)).toEqual([`${reference}-1.pgp`, `${reference}-2.pgp`]);
 
   const envelope = kept(reference);

@@ -77,9 +77,9 @@ async function sealed(options: Sealed = {}): Promise<{ body: FormData; reference
   const body = new FormData();
   const fields = { kind: 'help', locale: 'ru', consent: 'yes', website: '', filled_ms: '42000', reference, reference_ticket: issued.ticket, ...options.fields };
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
-  body.append('encrypted', options.encrypted ?? (await encryptText(pgp, text, [staffKey])));
+  body.append('sealed', options.encrypted ?? (await encryptText(pgp, text, [staffKey])));
   for (const [i, photo] of (options.photos ?? []).entries()) {
-    body.append('encrypted_photos', new Blob([photo as BlobPart]), `${reference}-${i + 1}.pgp`);
+    body.append('sealed_photos', new Blob([photo as BlobPart]), `${reference}-${i + 1}.pgp`);
   }
   return { body, reference, text };
 }
@@ -88,7 +88,7 @@ async function issued_(): Promise<{ reference: string; ticket: string }> {
   return (await (await fetch(`${server.url}/api/applications`)).json()) as { reference: string; ticket: string };
 }
 
-const json = async (response: Response) => (await response.json()) as { ok: boolean; error?: string; message?: string; reference?: string; encryptedOnDevice?: boolean };
+const json = async (response: Response) => (await response.json()) as { ok: boolean; error?: string; message?: string; reference?: string; sealed?: boolean };
 const kept = (reference: string) => join(server.varDir, 'outbox', `${reference}.json`);
 
 async function expectRefused(response: Response, status: number, error: string): Promise<string> {
@@ -119,7 +119,7 @@ test('what the island sends is kept and delivered as it came, and the staff key 
   const { body, reference, text } = await sealed({ fields: { kind: 'missing' }, photos: [await encryptPhoto(pgp, { bytes: jpeg(), type: 'image/jpeg' }, 1, [staffKey])] });
   const response = await post(server.url, body);
   expect(response.status).toBe(201);
-  expect(await json(response)).toEqual({ ok: true, reference, encryptedOnDevice: true });
+  expect(await json(response)).toEqual({ ok: true, reference, sealed: true });
   const [mail] = await mailsFor(sink, reference);
   const sent = mail!.body as { subject: string; text: string; attachments: { filename: string; content: string }[] };
   expect(sent.subject).toBe(`Заявка missing ${reference}`);

@@ -22,7 +22,7 @@ export interface ReportMeta {
   /** ISO time the server (or the device) received it. */
   receivedAt: string;
   /** True when the browser encrypted it before sending. */
-  encryptedOnDevice: boolean;
+  sealed: boolean;
   /** Photos sent as separate encrypted attachments. */
   photoCount: number;
 }
@@ -169,7 +169,7 @@ export function composeReport(application: Application, meta: ReportMeta): strin
     `${fieldLabels.kind}: ${word('kind', application.kind)}`,
     `Получена: ${meta.receivedAt}`,
     `${fieldLabels.locale}: ${languageName(application.locale)}`,
-    `Зашифрована на устройстве заявителя: ${meta.encryptedOnDevice ? 'да' : 'нет'}`,
+    `Зашифрована на устройстве заявителя: ${meta.sealed ? 'да' : 'нет'}`,
     `Фотографии: ${meta.photoCount === 0 ? 'нет' : `${meta.photoCount} (отдельными вложениями)`}`,
   ].join('\n');
   const json = JSON.stringify({ ...meta, application }, null, 2);

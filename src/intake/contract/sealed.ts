@@ -10,11 +10,11 @@ import { isReference } from './reference.ts';
 import { kinds, MAX_PHOTO_BYTES } from './fields.ts';
 
 /** The field holding the armored message (report + JSON). */
-export const SEALED_FIELD = 'encrypted';
+export const SEALED_FIELD = 'sealed';
 /** The ticket that came with the reference the server issued. */
 export const TICKET_FIELD = 'reference_ticket';
 /** The file field holding each encrypted photo, as a binary OpenPGP message. */
-export const SEALED_PHOTO_FIELD = 'encrypted_photos';
+export const SEALED_PHOTO_FIELD = 'sealed_photos';
 
 /**
  * Room for the OpenPGP framing around one photo: a session-key packet per staff key (about

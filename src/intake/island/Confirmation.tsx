@@ -10,7 +10,7 @@ import type { Strings } from './form.ts';
 interface Props {
   reference: string;
   /** The browser encrypted the request before sending it: said, since it is why they can trust the form. */
-  encryptedOnDevice?: boolean;
+  sealed?: boolean;
   s: Strings;
   /** 1 on the answer page, 2 where the form was. */
   level: 1 | 2;
@@ -18,7 +18,7 @@ interface Props {
   focus?: boolean;
 }
 
-export function Confirmation({ reference, encryptedOnDevice = false, s, level, focus = false }: Props) {
+export function Confirmation({ reference, sealed = false, s, level, focus = false }: Props) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     if (focus) heading.current?.focus();
@@ -38,7 +38,7 @@ export function Confirmation({ reference, encryptedOnDevice = false, s, level, f
         ))}
       </p>
       <p className="notice">{s['answer.received.noted']}</p>
-      {encryptedOnDevice && <p>{s['answer.received.encrypted']}</p>}
+      {sealed && <p>{s['answer.received.encrypted']}</p>}
       <p>{s['answer.received.next']}</p>
       <p className="callout">
         <a href={`tel:${contacts.police.tel}`}>{s['answer.received.danger']}</a>

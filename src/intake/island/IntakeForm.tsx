@@ -32,7 +32,7 @@ type Status =
   | { state: 'editing' }
   | { state: 'sending' }
   | { state: 'failed'; message: string | undefined; retryAfter: number | undefined }
-  | { state: 'sent'; reference: string; encryptedOnDevice: boolean };
+  | { state: 'sent'; reference: string; sealed: boolean };
 
 export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {}, errors: initialErrors = {} }: IntakeFormProps) {
   const [enhanced, setEnhanced] = useState(false);
@@ -72,7 +72,7 @@ export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {},
       filledMs: performance.now(),
     });
     if (result.type === 'sent') {
-      setStatus({ state: 'sent', reference: result.reference, encryptedOnDevice: result.encryptedOnDevice });
+      setStatus({ state: 'sent', reference: result.reference, sealed: result.sealed });
     } else if (result.type === 'invalid') {
       setErrors(result.fields);
       setStatus({ state: 'editing' });
@@ -86,7 +86,7 @@ export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {},
   }
 
   if (status.state === 'sent') {
-    return <Confirmation reference={status.reference} encryptedOnDevice={status.encryptedOnDevice} s={s} level={2} focus />;
+    return <Confirmation reference={status.reference} sealed={status.sealed} s={s} level={2} focus />;
   }
 
   const sending = status.state === 'sending';

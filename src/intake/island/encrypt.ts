@@ -66,7 +66,7 @@ async function seal(input: SealInput, staff: StaffKeys): Promise<FormData> {
   const report = composeReport({ ...application, filled_ms: filledMs }, {
     reference,
     receivedAt: new Date().toISOString(),
-    encryptedOnDevice: true,
+    sealed: true,
     photoCount: photos.length,
   });
   const body = new FormData();
@@ -112,7 +112,7 @@ async function post(body: FormData): Promise<SendResult> {
 function resultOf(status: number, data: unknown): SendResult {
   const answer = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
   if (status < 300 && answer['ok'] === true && typeof answer['reference'] === 'string') {
-    return { type: 'sent', reference: answer['reference'], encryptedOnDevice: answer['encryptedOnDevice'] === true };
+    return { type: 'sent', reference: answer['reference'], sealed: answer['sealed'] === true };
   }
   const fields = answer['fields'];
   if (status === 400 && typeof fields === 'object' && fields !== null) {

@@ -45,7 +45,7 @@ export interface SealInput {
 export const ENCRYPT_FAILED = 'encrypt_failed';
 
 export type SendResult =
-  | { type: 'sent'; reference: string; encryptedOnDevice: boolean }
+  | { type: 'sent'; reference: string; sealed: boolean }
   | { type: 'invalid'; fields: FieldMessages }
   | { type: 'failed'; error?: string; message?: string; retryAfter?: number; status?: number };
 

@@ -21,7 +21,7 @@ export interface HtmlAnswer {
   kind: Kind | undefined;
   reference?: string;
   /** The browser encrypted the application before sending it. */
-  encryptedOnDevice?: boolean;
+  sealed?: boolean;
   error?: ErrorCode;
   message?: string;
   /** Localized message per field name. */
@@ -51,9 +51,9 @@ export function answerHeaders(outcome: Outcome): Record<string, string> {
   return headers;
 }
 
-/** The JSON body of the contract: `{ ok, reference, encryptedOnDevice }` or `{ ok: false, error, message, fields }`. */
+/** The JSON body of the contract: `{ ok, reference, sealed }` or `{ ok: false, error, message, fields }`. */
 export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Record<string, unknown> } {
-  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice } };
+  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference, sealed: outcome.sealed } };
   const { error } = outcome;
   const body: Record<string, unknown> = { ok: false, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);
@@ -65,7 +65,7 @@ export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Reco
 
 /** The data the HTML answer page renders. */
 export function htmlAnswer(outcome: Outcome, t: T): HtmlAnswer {
-  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference, encryptedOnDevice: outcome.encryptedOnDevice };
+  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference, sealed: outcome.sealed };
   const { error } = outcome;
   const answer: HtmlAnswer = { status: error.status, kind: outcome.kind, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);

@@ -38,7 +38,7 @@ const FIELDS: Record<string, Check> = {
   error: line(200),
   // Which check refused a ciphertext (errors.ts SealedFault): names a check, never content.
   fault: token,
-  encrypted_on_device: (v) => (typeof v === 'boolean' ? v : undefined),
+  sealed: (v) => (typeof v === 'boolean' ? v : undefined),
   store: token,
   source: token,
   locale: token,

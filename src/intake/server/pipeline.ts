@@ -74,7 +74,7 @@ export type Outcome =
       kind: Kind;
       locale: string | undefined;
       /** The browser encrypted it: the server never had it in the clear. */
-      encryptedOnDevice: boolean;
+      sealed: boolean;
     }
   | {
       ok: false;
@@ -139,16 +139,16 @@ async function acceptPlain(raw: RawSubmission, key: string, deps: IntakeDeps, st
   const application = result.application;
   throwIfRefused(await checkLimits({ limiters: deps.limiters, kind: application.kind, addressKey: key }));
   const envelope = await encryptAndKeep(application, raw.files, deps);
-  deps.logger.info('application.kept', { reference: envelope.reference, kind: application.kind, encrypted_on_device: false, duration_ms: Date.now() - started });
+  deps.logger.info('application.kept', { reference: envelope.reference, kind: application.kind, sealed: false, duration_ms: Date.now() - started });
   deliverLater(envelope.reference, deps);
-  return { ok: true, reference: envelope.reference, kind: application.kind, locale: application.locale, encryptedOnDevice: false };
+  return { ok: true, reference: envelope.reference, kind: application.kind, locale: application.locale, sealed: false };
 }
 
 /** A bot gets an ordinary-looking answer, so it learns nothing; nothing is kept or sent. */
-async function botAnswer(kind: Kind, locale: string | undefined, encryptedOnDevice: boolean, key: string, deps: IntakeDeps): Promise<Outcome> {
+async function botAnswer(kind: Kind, locale: string | undefined, sealed: boolean, key: string, deps: IntakeDeps): Promise<Outcome> {
   await countRefusal(deps.limiters, key);
   deps.countRefused?.({ error: 'bot', kind });
-  return { ok: true, reference: newReference(), kind, locale, encryptedOnDevice };
+  return { ok: true, reference: newReference(), kind, locale, sealed };
 }
 
 /**
@@ -166,7 +166,7 @@ async function acceptSealed(raw: RawSubmission, key: string, deps: IntakeDeps, s
   const kept = await keepOnce(envelope, deps, () => checkLimits({ limiters: deps.limiters, kind, addressKey: key }));
   if (kept === 'taken') throw new ReferenceTakenError();
   if (kept === 'kept') {
-    deps.logger.info('application.kept', { reference, kind, encrypted_on_device: true, duration_ms: Date.now() - started });
+    deps.logger.info('application.kept', { reference, kind, sealed: true, duration_ms: Date.now() - started });
     deliverLater(reference, deps);
   } else {
     // A repeat costs a check of the whole ciphertext and counts against no other window: the
@@ -174,7 +174,7 @@ async function acceptSealed(raw: RawSubmission, key: string, deps: IntakeDeps, s
     await countRefusal(deps.limiters, key);
     deps.countRefused?.({ error: 'repeat', kind });
   }
-  return { ok: true, reference, kind, locale, encryptedOnDevice: true };
+  return { ok: true, reference, kind, locale, sealed: true };
 }
 
 const collided = (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === 'EEXIST';
@@ -232,7 +232,7 @@ async function encryptAndKeep(application: Application, photos: UploadedFile[], 
         reference,
         kind: application.kind,
         createdAt: new Date().toISOString(),
-        text: padText(composeReport(application, { reference, receivedAt: new Date().toISOString(), encryptedOnDevice: false, photoCount: photos.length })),
+        text: padText(composeReport(application, { reference, receivedAt: new Date().toISOString(), sealed: false, photoCount: photos.length })),
         photos: photos.map((f) => ({ bytes: f.bytes, type: f.type })),
       },
       deps.keys,

@@ -35,7 +35,7 @@ const missing: MissingApplication = {
   consent_show_rescued: 'no',
 };
 
-const meta = { reference: 'K7M2-PQ4X', receivedAt: '2026-11-25T21:00:00.000Z', encryptedOnDevice: false, photoCount: 2 };
+const meta = { reference: 'K7M2-PQ4X', receivedAt: '2026-11-25T21:00:00.000Z', sealed: false, photoCount: 2 };
 
 function jsonOf(report: string): unknown {
   const parts = report.split(`\n${JSON_SEPARATOR}\n`);

@@ -6,7 +6,7 @@ import { jpeg, png } from '../../../support/images.ts';
 import { bodyLimits } from '../../../../src/intake/server/pipeline.ts';
 import { textLimits, validateFields } from '../../../../src/intake/contract/fields.ts';
 
-const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, fileFields: { photos: 16 * 1024, encrypted_photos: 20 * 1024 } };
+const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, fileFields: { photos: 16 * 1024, sealed_photos: 20 * 1024 } };
 const URL_ = 'http://localhost/api/applications';
 const URLENCODED = 'application/x-www-form-urlencoded';
 const encoder = new TextEncoder();
@@ -233,11 +233,11 @@ describe('parseRequest: multipart', () => {
   });
 
   it('caps each file field on its own: encrypted photos may be a little larger than photos', async () => {
-    const cap = limits.fileFields['encrypted_photos']!;
-    const sealed = await parseRequest(formPost([['encrypted_photos', new File([new Uint8Array(cap)], 'K7M2-PQ4X-1.pgp')]]), limits);
-    expect(sealed.files.map((f) => [f.field, f.type, f.bytes.byteLength])).toEqual([['encrypted_photos', 'application/octet-stream', cap]]);
+    const cap = limits.fileFields['sealed_photos']!;
+    const sealed = await parseRequest(formPost([['sealed_photos', new File([new Uint8Array(cap)], 'K7M2-PQ4X-1.pgp')]]), limits);
+    expect(sealed.files.map((f) => [f.field, f.type, f.bytes.byteLength])).toEqual([['sealed_photos', 'application/octet-stream', cap]]);
     const over = new File([new Uint8Array(cap + 1)], 'K7M2-PQ4X-1.pgp');
-    expect(await fieldErrors(parseRequest(formPost([['encrypted_photos', over]]), limits))).toEqual({ encrypted_photos: 'photo_too_large' });
+    expect(await fieldErrors(parseRequest(formPost([['sealed_photos', over]]), limits))).toEqual({ sealed_photos: 'photo_too_large' });
   });
 
   it('refuses files outside the photos field, too many photos and too large ones', async () => {

@@ -38,8 +38,8 @@ function clearFields(overrides: Record<string, string[]> = {}): Map<string, stri
 }
 
 function submission(encrypted: string, photos: Uint8Array[] = [], fields = clearFields()): RawSubmission {
-  fields.set('encrypted', [encrypted]);
-  const files: UploadedFile[] = photos.map((bytes) => ({ field: 'encrypted_photos', type: 'application/octet-stream', bytes }));
+  fields.set('sealed', [encrypted]);
+  const files: UploadedFile[] = photos.map((bytes) => ({ field: 'sealed_photos', type: 'application/octet-stream', bytes }));
   return { fields, files };
 }
 
@@ -64,8 +64,8 @@ async function fault(promise: Promise<unknown>): Promise<string> {
 
 describe('isSealedRequest', () => {
   it('is true for a request with the ciphertext field or an encrypted photo, false for a plain form', () => {
-    expect(isSealedRequest({ fields: new Map([['encrypted', ['x']]]), files: [] })).toBe(true);
-    expect(isSealedRequest({ fields: new Map(), files: [{ field: 'encrypted_photos', type: 'application/octet-stream', bytes: new Uint8Array(1) }] })).toBe(true);
+    expect(isSealedRequest({ fields: new Map([['sealed', ['x']]]), files: [] })).toBe(true);
+    expect(isSealedRequest({ fields: new Map(), files: [{ field: 'sealed_photos', type: 'application/octet-stream', bytes: new Uint8Array(1) }] })).toBe(true);
     expect(isSealedRequest({ fields: new Map([['message', ['x']]]), files: [{ field: 'photos', type: 'image/png', bytes: png() }] })).toBe(false);
   });
 });
@@ -75,7 +75,7 @@ describe('checkSealed: what the island sends', () => {
     const armored = await sealedText();
     const photos = [jpeg(), png(3, 2)];
     const sealed = await checkSealed(submission(armored, await Promise.all(photos.map((p) => sealedPhoto(p)))), staff);
-    expect(sealed.fields).toEqual({ kind: 'missing', locale: 'ru', consent: 'yes', website: '', filled_ms: '41000', reference: REFERENCE, reference_ticket: 'ticket', encrypted: armored });
+    expect(sealed.fields).toEqual({ kind: 'missing', locale: 'ru', consent: 'yes', website: '', filled_ms: '41000', reference: REFERENCE, reference_ticket: 'ticket', sealed: armored });
     // The same message, armored again by the server with the checksum GnuPG 2.2 relies on.
     expect(sealed.armored).toBe(armored);
     expect(sealed.attachments.map((a) => a.filename)).toEqual([`${REFERENCE}-1.pgp`, `${REFERENCE}-2.pgp`]);
