@@ -10,20 +10,19 @@
 // 3. six slow uploads open: a small application still accepted within 1 s;
 // 4. 300 junk posts from 300 addresses: the next valid application still accepted;
 // 5. figures only: log lines written under attack, whether the server still answers.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 // The field names are a contract kept in one place; the script reads them from there.
-import { fieldNames, PHOTO_FIELD } from '../src/intake/contract/fields.ts';
+import { fieldNames } from '../src/intake/contract/validate.ts';
+import { PHOTO_FIELD } from '../src/intake/contract/fields.ts';
+import { kinds } from '../src/intake/contract/kinds.ts';
 import { helpSample, missingSample } from './lib/samples.mjs';
+import { HOST, ROOT, startServer as startBuiltServer } from './lib/server.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const HOST = '127.0.0.1';
 /** After this the servers are killed and the script exits 2, whatever it was doing. */
 const DEADLINE_MS = 4 * 60_000;
 /** The whole-body cap the issue names ("16 MB"); a post just under it still gets parsed. */
@@ -102,82 +101,23 @@ async function startSink() {
   };
 }
 
-/** @returns {Promise<number>} a free loopback port */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = /** @type {net.AddressInfo} */ (probe.address());
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /**
- * Starts `node scripts/serve.mjs` (Node 24 from node_modules/.bin) on a free port with its own
- * outbox and dev keys, and a clean environment: only what is set here reaches it.
+ * The built server (scripts/lib/server.mjs) with its var folder under this run's, and the
+ * process remembered so the deadline can kill it.
  * @param {string} name
  * @param {Record<string, string>} env
  * @returns {Promise<Server>}
  */
 async function startServer(name, env) {
-  const port = await freePort();
-  const dir = join(varRoot, name);
-  const child = spawn('node', ['scripts/serve.mjs'], {
-    cwd: ROOT,
-    env: {
-      PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
-      HOME: process.env['HOME'] ?? '/root',
-      HOST,
-      PORT: String(port),
-      OUTBOX_DIR: join(dir, 'outbox'),
-      DEV_KEYS_DIR: join(dir, 'dev-keys'),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = await startBuiltServer(env, { varDir: join(varRoot, name) });
+  const child = server.process;
+  let exited = child.exitCode !== null;
   children.add(child);
-  /** @type {string[]} */
-  const logs = [];
-  let partial = '';
-  /** @param {Buffer} chunk */
-  const collect = (chunk) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n');
-    partial = lines.pop() ?? '';
-    logs.push(...lines.filter(Boolean));
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  let exited = false;
   child.once('exit', () => {
     exited = true;
     children.delete(child);
   });
-  const until = Date.now() + 30_000;
-  while (!logs.some((line) => line.includes('server.listening'))) {
-    if (exited) throw new Error(`server ${name} exited at start:\n${logs.join('\n')}`);
-    if (Date.now() > until) throw new Error(`server ${name} did not start in 30 s:\n${logs.join('\n')}`);
-    await sleep(100);
-  }
-  return {
-    name,
-    url: `http://${HOST}:${port}`,
-    port,
-    pid: /** @type {number} */ (child.pid),
-    logs,
-    exited: () => exited,
-    stop: () =>
-      new Promise((resolve) => {
-        if (exited) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 6000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
+  return { ...server, name, pid: /** @type {number} */ (child.pid), exited: () => exited };
 }
 
 /** @param {number} ms */
@@ -357,7 +297,7 @@ function adversarial(p, chars, maxBytes) {
 
 /**
  * A valid application of `kind` whose field `field` holds `value` (raw urlencoded bytes).
- * @param {'help' | 'missing'} kind @param {string} field @param {Buffer} value
+ * @param {import('../src/intake/contract/kinds.ts').Kind} kind @param {string} field @param {Buffer} value
  */
 function withField(kind, field, value) {
   const base = { ...(kind === 'help' ? helpBase : missingBase) };
@@ -367,8 +307,7 @@ function withField(kind, field, value) {
 
 /** Every field of both forms, the photo input included (as a text field: the post is urlencoded). */
 const targets = [
-  ...fieldNames.help.map((field) => /** @type {const} */ (['help', field])),
-  ...fieldNames.missing.map((field) => /** @type {const} */ (['missing', field])),
+  ...kinds.flatMap((kind) => fieldNames[kind].map((field) => /** @type {const} */ ([kind, field]))),
   /** @type {const} */ (['missing', PHOTO_FIELD]),
 ];
 
@@ -494,10 +433,10 @@ try {
 
   // 2. Echo and size.
   console.log('attack 2: four parallel maximum-size posts…');
-  const formPages = await Promise.all(['/ru/missing/', '/ru/help/'].map((path) => send(g, { method: 'GET', path })));
+  const formPages = await Promise.all(kinds.map((kind) => send(g, { method: 'GET', path: `/ru/${kind}/` })));
   const formPage = Math.max(...formPages.map((a) => a.bytes));
   // Not the honeypot: filled in, it makes the post a bot's, answered as if accepted without a look.
-  const every = [...new Set([...fieldNames.help, ...fieldNames.missing])].filter((f) => f !== 'kind' && f !== 'locale' && f !== 'website');
+  const every = [...new Set(kinds.flatMap((kind) => fieldNames[kind]))].filter((f) => f !== 'kind' && f !== 'locale' && f !== 'website');
   const head = Buffer.from('kind=missing&locale=ru');
   const perField = 150_000;
   const known = every.map((f) => Buffer.concat([Buffer.from(`&${f}=`), adversarial(mixedPattern, Infinity, perField)]));

@@ -1,5 +1,6 @@
 // Size budget of every built page: HTML + the CSS it loads, JS it loads (with the static imports
-// of each module, not the lazy chunks), and the request count. Exits non-zero over budget.
+// of each module, not the lazy chunks), and the request count; then what Chromium really
+// transfers for every template (below). Exits non-zero over budget.
 // Budgets: content pages ≤ 14 KB HTML+CSS gzipped (the first round trip) and no framework JS
 // (only the quick-exit script, ≤ 1 KB); form pages ≤ 14 KB HTML+CSS and ≤ 85 KB JS.
 import { execSync } from 'node:child_process';
@@ -7,6 +8,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ts from 'typescript';
+import { kinds } from '../src/intake/contract/kinds.ts';
+import { startServer } from './lib/server.mjs';
+import { launchChromium, measureTransfer } from './lib/wire.mjs';
 
 const root = 'dist/client';
 if (!existsSync(root) || process.argv.includes('--build')) execSync('npx astro build', { stdio: 'inherit' });
@@ -56,7 +60,8 @@ function pages(dir) {
   });
 }
 
-const formPage = /\/(help|missing)\/index\.html$/;
+// Each kind's form has a page of that name in every language (src/pages/[locale]/<kind>.astro).
+const isFormPage = (file) => kinds.some((kind) => file.endsWith(`/${kind}/index.html`));
 const HREF = /\shref="([^"]+)"/;
 const SRC = /\ssrc="([^"]+)"/;
 /** The value `pattern` captures in each tag that has it. */
@@ -82,7 +87,7 @@ for (const file of pages(root)) {
   const inlineScripts = scripts.filter((tag) => !/\bsrc=/.test(tag) && !tag.includes('type="application/ld+json"')).length;
   const htmlCss = gz(file) + css.reduce((n, f) => n + gz(f), 0);
   const jsBytes = [...js].reduce((n, f) => n + gz(f), 0);
-  const kind = formPage.test(file) ? 'form' : 'content';
+  const kind = isFormPage(file) ? 'form' : 'content';
   if (kind === 'form') for (const f of js) loadedByForms.add(f);
   const budget = budgets[kind];
   const island = html.includes('<astro-island');
@@ -119,5 +124,42 @@ for (const r of rows.sort((a, b) => a.page.localeCompare(b.page))) {
   console.log(r.page.padEnd(40), r.kind.padEnd(8), fmt(r['html+css gz']), fmt(r['js gz']), String(r.requests).padStart(4), ' ' + r.result);
 }
 console.log(`\nBudgets: content ≤ ${budgets.content.htmlCss / KB} KB HTML+CSS, ≤ ${budgets.content.js / KB} KB JS (no framework); forms ≤ ${budgets.form.htmlCss / KB} KB HTML+CSS, ≤ ${budgets.form.js / KB} KB JS; encryption chunk ≤ ${lazyBudget.encryption / KB} KB.`);
-console.log(failed ? 'budget: OVER' : `budget: ${rows.length} pages within budget`);
+
+// What Chromium transfers from the running server (scripts/lib/wire.mjs): every template in the
+// left-to-right default and the right-to-left locale, JavaScript off and on. Over plain HTTP on
+// loopback Chromium asks for gzip only (brotli only over HTTPS), so a visitor behind TLS gets less.
+const wireBudgets = { content: { htmlCssBodies: 14 * KB, allWithHeaders: 20 * KB }, form: { allWithHeaders: 100 * KB } };
+const templates = (locale) => {
+  const first = (dir) => readdirSync(join(root, locale, dir)).find((name) => statSync(join(root, locale, dir, name)).isDirectory());
+  return ['', 'about/', 'faq/', 'directory/', `directory/${first('directory')}/`, 'news/', `news/${first('news')}/`, 'missing-persons/', 'safety/', ...kinds.map((k) => `${k}/`)]
+    .map((page) => `/${locale}/${page}`);
+};
+const wireRows = [];
+const server = await startServer({ RATE_LIMIT_REFUSED: '100000/10m' });
+const browser = await launchChromium();
+try {
+  for (const path of [...templates('ru'), ...templates('ar')]) {
+    for (const javaScript of [false, true]) {
+      const t = await measureTransfer(browser, server.url + path, { javaScript });
+      const kind = kinds.some((k) => path.endsWith(`/${k}/`)) ? 'form' : 'content';
+      const problems = [];
+      if (t.encodings.some((e) => e === '')) problems.push('uncompressed text');
+      if (kind === 'content' && t.htmlCssBodies > wireBudgets.content.htmlCssBodies) problems.push('HTML+CSS');
+      if (kind === 'content' && t.allWithHeaders > wireBudgets.content.allWithHeaders) problems.push('all');
+      if (kind === 'form' && t.allWithHeaders > wireBudgets.form.allWithHeaders) problems.push('all');
+      failed ||= problems.length > 0;
+      wireRows.push({ path, javaScript, kind, ...t, result: problems.length ? `OVER: ${problems.join(', ')}` : 'ok' });
+    }
+  }
+} finally {
+  await browser.close();
+  await server.stop();
+}
+console.log(`\nOn the wire (Chromium's network log, cache off; ${[...new Set(wireRows.flatMap((r) => r.encodings))].join(', ')}):`);
+console.log('page'.padEnd(40), 'JS '.padEnd(4), 'html+css', '   all+hdr', 'reqs', ' result');
+for (const r of wireRows) {
+  console.log(r.path.padEnd(40), (r.javaScript ? 'on' : 'off').padEnd(4), fmt(r.htmlCssBodies), fmt(r.allWithHeaders).padStart(11), String(r.requests).padStart(4), ' ' + r.result);
+}
+console.log(`Wire budgets: content pages ≤ ${wireBudgets.content.htmlCssBodies / KB} KB of HTML and CSS bodies, ≤ ${wireBudgets.content.allWithHeaders / KB} KB in all with headers; form pages ≤ ${wireBudgets.form.allWithHeaders / KB} KB in all with JavaScript; every text answer compressed.`);
+console.log(failed ? 'budget: OVER' : `budget: ${rows.length} pages within budget, ${wireRows.length} loads on the wire within budget`);
 process.exit(failed ? 1 : 0);

@@ -9,9 +9,13 @@ import IORedis from 'ioredis';
 import { ConfigError, describeConfig, loadConfig } from '../src/intake/server/config.ts';
 import { createResendMailer } from '../src/intake/server/delivery/mailer.ts';
 import { encryptApplication } from '../src/intake/server/encrypt.ts';
-import { describeKey, EXPIRY_WARNING_DAYS, loadStaffKeys } from '../src/intake/server/keys.ts';
+import { describeKey, EXPIRY_WARNING_DAYS, loadStaffKeys } from '../src/intake/server/keys/staff.ts';
 import { createMemoryLogger } from '../src/intake/server/logger.ts';
 import { createOutbox } from '../src/intake/server/delivery/outbox.ts';
+import { claimIdleMs } from '../src/intake/server/delivery/outbox-store.ts';
+import { createStreamOutbox } from '../src/intake/server/delivery/stream-outbox.ts';
+import { checkDurability } from '../src/intake/server/store/durability.ts';
+import { newReference } from '../src/intake/contract/reference.ts';
 
 const TIMEOUT_MS = 3000;
 let fatal = false;
@@ -82,8 +86,8 @@ function withTimeout(promise) {
   ]);
 }
 
-async function checkLimiterStore(config) {
-  const store = config.limiterStore;
+async function checkStore(config) {
+  const store = config.store;
   if (store.kind === 'memory') {
     const line = 'rate limits: in-process memory (limits apply per process)';
     if (config.production) note(line);
@@ -102,6 +106,12 @@ async function checkLimiterStore(config) {
 }
 
 async function pingRedis(url) {
+  const redis = await connectRedis(url);
+  redis.disconnect();
+}
+
+/** A connection that gives up at once, or the reason it could not connect. */
+async function connectRedis(url) {
   const redis = new IORedis(url, {
     lazyConnect: true,
     connectTimeout: TIMEOUT_MS,
@@ -114,14 +124,40 @@ async function pingRedis(url) {
   redis.on('error', (error) => (cause = error));
   try {
     await withTimeout(redis.connect().then(() => redis.ping()));
+    return redis;
   } catch (error) {
+    redis.disconnect();
     throw cause ?? error;
+  }
+}
+
+// OUTBOX_STORE=redis: "received" is said once Redis has answered, so Redis must have it on disk
+// by then (appendonly yes, appendfsync always), and must never evict it.
+async function checkRedisOutbox(config) {
+  const host = new URL(config.store.url).host;
+  let redis;
+  try {
+    redis = await connectRedis(config.store.url);
+  } catch (error) {
+    return fail(`outbox: Redis at ${host} unreachable: ${reason(error)}`);
+  }
+  try {
+    const { verdict, findings } = await withTimeout(checkDurability(redis));
+    if (verdict === 'durable') ok(`outbox: Redis at ${host} keeps what it acknowledges (appendonly yes, appendfsync always, no eviction of all keys)`);
+    for (const finding of findings) (verdict === 'not_durable' ? fail : note)(`outbox: Redis at ${host}: ${finding}`);
+    const outbox = createStreamOutbox({ client: redis, claimIdleMs: claimIdleMs(config.mail?.timeoutMs ?? 15_000) });
+    const { waiting, dead } = await withTimeout(outbox.counts());
+    ok(`outbox: ${waiting} application(s) waiting in the Redis stream`);
+    if (dead > 0) fail(`outbox: ${dead} envelope(s) could not be read back (stream intake:outbox:dead; their keys are kept): look at them before anything else`);
+  } catch (error) {
+    fail(`outbox: Redis at ${host} did not answer the checks: ${reason(error)}`);
   } finally {
     redis.disconnect();
   }
 }
 
 async function checkOutbox(config) {
+  if (config.outboxStore === 'redis') return checkRedisOutbox(config);
   const probe = join(config.outboxDir, `.doctor-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(config.outboxDir, { recursive: true, mode: 0o700 });
@@ -134,10 +170,10 @@ async function checkOutbox(config) {
   }
 }
 
+// A real reference, as the server draws them: encryptApplication, the outbox and the logger take no other.
+// The subject ("Проверка") and the text say it is a test.
 function testApplication() {
-  const alphabet = 'ABCDEFGHJKMNPQRSTVWXYZ23456789';
-  const code = Array.from(randomBytes(8), (b) => alphabet[b % alphabet.length]).join('');
-  const reference = `TEST-${code.slice(0, 4)}-${code.slice(4)}`;
+  const reference = newReference();
   const createdAt = new Date().toISOString();
   return { reference, kind: 'help', createdAt, text: `Проверка доставки ${reference}, ${createdAt}. Это тест, не заявка.`, photos: [] };
 }
@@ -156,7 +192,7 @@ const config = checkConfig();
 if (config !== null) {
   const staff = await checkKeys(config);
   checkMail(config);
-  await checkLimiterStore(config);
+  await checkStore(config);
   await checkOutbox(config);
   if (process.argv.includes('--send-test')) await sendTest(config, staff);
 }

@@ -5,9 +5,9 @@
 import autocannon from 'autocannon';
 import { existsSync } from 'node:fs';
 import { execSync } from 'node:child_process';
-import { startServer } from '../tests/support/server.ts';
-import { startSink } from '../tests/support/sink.ts';
-import { helpFields, urlencoded } from '../tests/support/intake.ts';
+import { helpSample } from './lib/samples.mjs';
+import { startServer } from './lib/server.mjs';
+import { startSink } from './lib/sink.ts';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 5);
 const CONNECTIONS = 10;
@@ -23,8 +23,9 @@ const server = await startServer({
   TRUST_PROXY: '1',
   RATE_LIMIT_GLOBAL: '10000000/1h',
   OUTBOX_RETRY_SECONDS: '2',
+  RATE_LIMIT_REFUSED: '100000/10m',
 });
-const body = urlencoded(helpFields()).toString();
+const body = new URLSearchParams(Object.entries(helpSample).flatMap(([name, value]) => [value].flat().map((v) => [name, v]))).toString();
 const postHeaders = { origin: server.url, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' };
 let counter = 0;
 const address = () => {

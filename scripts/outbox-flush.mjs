@@ -5,8 +5,7 @@
 import { ConfigError, loadConfig } from '../src/intake/server/config.ts';
 import { createMailer, isOutboxOnly } from '../src/intake/server/delivery/mailer.ts';
 import { createLogger, errorCode } from '../src/intake/server/logger.ts';
-import { createOutbox } from '../src/intake/server/delivery/outbox.ts';
-import { flushOutbox } from '../src/intake/server/delivery/retry.ts';
+import { openOutboxStore } from '../src/intake/server/delivery/outbox-store.ts';
 
 function loadOrExit() {
   try {
@@ -19,20 +18,30 @@ function loadOrExit() {
 }
 
 const config = loadOrExit();
-const outbox = createOutbox(config.outboxDir);
 const mailer = createMailer(config);
 // The JSON event log goes to stderr, so stdout stays the short report below.
 const logger = createLogger(process.stderr);
+// OUTBOX_STORE: the files, or the Redis stream (this pass is then one more consumer, for a moment).
+const store = await openOutboxStore(config, logger, { requireDurable: false });
+const { outbox } = store;
 
 try {
-  const { delivered, waiting } = await flushOutbox({ outbox, mailer, logger });
+  const { delivered, waiting } = await store.flush(mailer, logger);
   const list = (refs) => (refs.length > 0 ? `: ${refs.join(', ')}` : '');
   console.log(`delivered ${delivered.length}${list(delivered)}`);
   console.log(`waiting ${waiting.length}${list(waiting)}`);
   if (isOutboxOnly(mailer)) {
     console.log(`outbox only (no RESEND_API_KEY): encrypted files stay in ${outbox.dir}`);
   }
+  if (config.outboxStore === 'redis') {
+    const { waiting: left, dead } = await store.counts();
+    console.log(`in the Redis stream: ${left} waiting, ${dead} unreadable (kept in intake:outbox:dead)`);
+  }
 } catch (error) {
   console.error(`can not read the outbox ${outbox.dir}: ${errorCode(error)}`);
-  process.exit(1);
+  process.exitCode = 1;
+} finally {
+  await store.close();
 }
+// A refused ioredis connection keeps a timer alive for a while after disconnect().
+process.exit(process.exitCode ?? 0);

@@ -4,6 +4,7 @@
 // outbox retry loop runs in the same process. The adapter is built in middleware mode
 // (astro.config.mjs): `node dist/server/entry.mjs` alone starts nothing.
 import http from 'node:http';
+import compression from 'compression';
 import { fileURLToPath } from 'node:url';
 import { startIntake } from '../src/intake/server/http/start.ts';
 import { securityHeaders } from '../src/intake/server/http/headers.ts';
@@ -11,6 +12,7 @@ import { canonicalTarget } from '../src/intake/server/http/path.ts';
 import { staticFiles } from '../src/intake/server/http/static.ts';
 import { createGate, defaultFloor } from '../src/intake/server/http/gate.ts';
 import { bodyLimits } from '../src/intake/server/pipeline.ts';
+import { REQUEST_TIMEOUT_MS } from '../src/intake/contract/endpoint.ts';
 
 // A dist/ built before the adapter's switch to middleware mode would start its own server on import.
 process.env.ASTRO_NODE_AUTOSTART = 'disabled';
@@ -30,7 +32,10 @@ if (options.mode !== 'middleware') {
 // The adapter's middleware serves no files: the built ones first, then Astro (the endpoint, `/`,
 // the answer page, and the 404 page for everything else). `req.url` is canonical by then.
 const files = staticFiles(fileURLToPath(new URL('../dist/client/', import.meta.url)));
-const handler = (req, res) => files(req, res, req.url.split('?')[0], () => astro(req, res));
+// What Astro renders on demand (the answer pages, the 404 page, the JSON answers) is compressed
+// as it is sent, when it is large enough to gain; the built files were compressed at build time.
+const compress = compression({ threshold: 1024 });
+const handler = (req, res) => files(req, res, req.url.split('?')[0], () => compress(req, res, () => astro(req, res)));
 const { config, logger } = intake;
 const addHeaders = securityHeaders(config.publicUrl);
 // Bodies are held in memory while checked and encrypted: 64 MB of uploads in flight at most (four
@@ -76,7 +81,7 @@ function misspelled(req, res, target) {
 
 // Slow clients (slowloris) must not hold connections: bound header and whole-request time.
 server.headersTimeout = 20_000;
-server.requestTimeout = 120_000;
+server.requestTimeout = REQUEST_TIMEOUT_MS;
 server.keepAliveTimeout = 5_000;
 server.maxHeadersCount = 100;
 

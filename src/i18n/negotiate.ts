@@ -3,6 +3,8 @@ import { defaultLocale, locales, type LocaleCode } from './locales.ts';
 /**
  * The best locale for an Accept-Language header: highest q first, matching the full tag or its
  * primary language (`uz-Latn-UZ` → `uz`); the default locale when nothing matches.
+ * Not Astro's `preferredLocale`: it matches whole tags only, so a phone
+ * that sends `kk-KZ` or `uz-Latn-UZ` alone would get Russian instead of its own language.
  */
 export function pickLocale(header: string | null | undefined): LocaleCode {
   if (!header) return defaultLocale;

@@ -5,10 +5,11 @@
 import { expect, test, type Request } from '@playwright/test';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { serverPgp as pgp } from '../../src/intake/server/keys.ts';
+import { serverPgp as pgp } from '../../src/intake/server/pgp.ts';
 import { encryptText } from '../../src/intake/contract/pgp.ts';
 import { newReference } from '../../src/intake/contract/reference.ts';
-import { fieldNames, hiddenFields, SHORT_VALUE_MAX, textLimits } from '../../src/intake/contract/fields.ts';
+import { fieldNames } from '../../src/intake/contract/validate.ts';
+import { hiddenFields, SHORT_VALUE_MAX, textLimits } from '../../src/intake/contract/fields.ts';
 import ru from '../../src/i18n/ui/ru.json' with { type: 'json' };
 import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
 import { helpFields, mailEnv, mailsFor, marker, post, urlencoded } from '../support/intake.ts';
@@ -16,7 +17,7 @@ import { eccKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { rawRequest } from '../support/raw-http.ts';
 import { startRedis, type RunningRedis } from '../support/redis.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startSink, type Sink } from '../support/sink.ts';
+import { startSink, type Sink } from '../../scripts/lib/sink.ts';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
@@ -250,7 +251,8 @@ test.describe('a reference names one application for its whole life', () => {
     // Someone who saw the code (and even holds its ticket) writes something else under it.
     const swapped = await sealedForm(first.fields, `Подмена ${marker('swap')}`);
     expect((await json(await post(server.url, swapped))).error).toBe('reference_taken');
-    await new Promise((r) => setTimeout(r, 500));
+    // Stopped, it has finished every delivery it started: what it would send twice, it has.
+    await server.stop();
     expect(mailCount(first.fields.reference)).toBe(1);
     expect(outboxOf(server)).toEqual([]);
   });
@@ -291,7 +293,7 @@ test.describe('a reference names one application for its whole life', () => {
     const after = await serve({}, { varDir });
     expect((await json(await post(after.url, await sealedForm(first.fields, 'после перезапуска')))).error).toBe('reference_taken');
     expect((await post(after.url, first.body)).status).toBe(201);
-    await new Promise((r) => setTimeout(r, 500));
+    await after.stop();
     expect(mailCount(first.fields.reference)).toBe(1);
   });
 
@@ -304,7 +306,7 @@ test.describe('a reference names one application for its whole life', () => {
     await mailsFor(sink, first.fields.reference);
     expect((await json(await post(b!.url, await sealedForm(first.fields, 'на другом сервере')))).error).toBe('reference_taken');
     expect((await post(b!.url, first.body)).status).toBe(201);
-    await new Promise((r) => setTimeout(r, 500));
+    await Promise.all([a!.stop(), b!.stop()]);
     expect(mailCount(first.fields.reference)).toBe(1);
     expect(outboxOf(b!)).toEqual([]);
   });
@@ -357,7 +359,7 @@ test.describe('the island in a real browser', () => {
     const fields = Object.fromEntries([...sent!.entries()].filter(([name]) => name !== 'sealed')) as Record<string, string>;
     expect(fields['reference']).toBe(reference);
     expect((await json(await post(server.url, await sealedForm(fields, `Подмена ${marker('swap')}`)))).error).toBe('reference_taken');
-    await new Promise((r) => setTimeout(r, 500));
+    await server.stop();
     expect(mailCount(reference)).toBe(1);
   });
 });

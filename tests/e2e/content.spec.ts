@@ -35,6 +35,8 @@ test.afterAll(async () => {
 });
 
 test.use({ javaScriptEnabled: false });
+// Independent tests against a server that only serves: both workers take some.
+test.describe.configure({ mode: 'parallel' });
 
 /** The names of the organisations listed on the page (their headings in the list). */
 const listedNames = (page: Page) => page.locator('.entries > li').locator('h2, h3').allTextContents();
@@ -44,9 +46,8 @@ test.describe('where to get help', () => {
     test(`${locale}: the index lists all ${organizations.length} organisations`, async ({ page }) => {
       await page.goto(`${server.url}/${locale}/directory/`);
       const names = await listedNames(page);
-      expect(names).toHaveLength(15);
       expect(names.sort()).toEqual(organizations.map((o) => inLocale(o.name, locale)).sort());
-      await expect(page.getByRole('link', { name: `${strings[locale]!['directory.all']} (15)` })).toHaveAttribute('aria-current', 'page');
+      await expect(page.getByRole('link', { name: `${strings[locale]!['directory.all']} (${organizations.length})` })).toHaveAttribute('aria-current', 'page');
     });
   }
 

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { rawRequest, type Raw, type RawOptions } from '../support/raw-http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startSink, type Sink } from '../support/sink.ts';
+import { startSink, type Sink } from '../../scripts/lib/sink.ts';
 import { jpeg, png } from '../support/images.ts';
 import { filesUnder, helpFields, mailEnv, missingFields, multipart, post, urlencoded } from '../support/intake.ts';
 

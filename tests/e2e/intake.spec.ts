@@ -4,7 +4,7 @@ import { expect, test } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startSink, type Sink } from '../support/sink.ts';
+import { startSink, type Sink } from '../../scripts/lib/sink.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { eccKeyPair, rsaKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { jpeg, png } from '../support/images.ts';
@@ -180,28 +180,44 @@ test.describe('rate limit', () => {
 });
 
 test.describe('embedded defaults (npm start with nothing configured)', () => {
+  let local: RunningServer;
+  test.beforeAll(async () => {
+    // An empty value is unset: the default threshold, not the test servers' short one.
+    local = await startServer({ BOT_MIN_FILL_MS: '' });
+  });
+  test.afterAll(async () => {
+    await local?.stop();
+  });
+
   test('applications wait encrypted in the outbox and the generated dev key opens them', async () => {
-    const local = await startServer();
+    const secret = marker('dev');
+    const response = await post(local.url, urlencoded(helpFields({ message: `Тест ${secret}` })));
+    expect(response.status).toBe(201);
+    const { reference } = (await response.json()) as { reference: string };
+    const [file] = filesUnder(join(local.varDir, 'outbox')).filter((f) => f.path.endsWith(`${reference}.json`));
+    expect(file, 'outbox file').toBeDefined();
+    expect(file!.text).not.toContain(secret);
+    const home = await createGpgHome();
     try {
-      const secret = marker('dev');
-      const response = await post(local.url, urlencoded(helpFields({ message: `Тест ${secret}` })));
-      expect(response.status).toBe(201);
-      const { reference } = (await response.json()) as { reference: string };
-      const [file] = filesUnder(join(local.varDir, 'outbox')).filter((f) => f.path.endsWith(`${reference}.json`));
-      expect(file, 'outbox file').toBeDefined();
-      expect(file!.text).not.toContain(secret);
-      const home = await createGpgHome();
-      try {
-        await home.importKey(filesUnder(join(local.varDir, 'dev-keys')).find((f) => f.path.endsWith('staff.sec.asc'))!.text);
-        const envelope = JSON.parse(readFileSync(file!.path, 'utf8')) as { armored: string };
-        expect((await home.decrypt(envelope.armored)).toString('utf8')).toContain(`Тест ${secret}`);
-      } finally {
-        await home.cleanup();
-      }
-      expect(local.logs.some((l) => l.includes('outbox only'))).toBe(true);
+      await home.importKey(filesUnder(join(local.varDir, 'dev-keys')).find((f) => f.path.endsWith('staff.sec.asc'))!.text);
+      const envelope = JSON.parse(readFileSync(file!.path, 'utf8')) as { armored: string };
+      expect((await home.decrypt(envelope.armored)).toString('utf8')).toContain(`Тест ${secret}`);
     } finally {
-      await local.stop();
+      await home.cleanup();
     }
+    expect(local.logs.some((l) => l.includes('outbox only'))).toBe(true);
+  });
+
+  test('a form sent within 3000 ms of opening the page is a bot\'s: answered as received, nothing kept', async () => {
+    const sent = async (filledMs: number) => {
+      const response = await post(local.url, urlencoded(helpFields({ filled_ms: String(filledMs) })));
+      expect(response.status, `${filledMs} ms`).toBe(201);
+      const { reference } = (await response.json()) as { reference: string };
+      return filesUnder(join(local.varDir, 'outbox')).some((f) => f.path.endsWith(`${reference}.json`));
+    };
+    // Kept before it is answered: what is not in the outbox by then never will be.
+    expect(await sent(2999)).toBe(false);
+    expect(await sent(3000)).toBe(true);
   });
 
   test('in production, missing configuration stops the start with the variable named', async () => {

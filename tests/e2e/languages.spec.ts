@@ -5,7 +5,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startSink, type Sink } from '../support/sink.ts';
+import { startSink, type Sink } from '../../scripts/lib/sink.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { eccKeyPair } from '../support/keys.ts';
 import { mailEnv, mailsFor } from '../support/intake.ts';

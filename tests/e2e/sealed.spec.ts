@@ -8,7 +8,7 @@ import { expect, test } from '@playwright/test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { serverPgp as pgp } from '../../src/intake/server/keys.ts';
+import { serverPgp as pgp } from '../../src/intake/server/pgp.ts';
 import { encryptPhoto, encryptText } from '../../src/intake/contract/pgp.ts';
 import { isReference, newReference } from '../../src/intake/contract/reference.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
@@ -16,7 +16,7 @@ import { jpeg } from '../support/images.ts';
 import { filesUnder, mailEnv, mailsFor, marker, post } from '../support/intake.ts';
 import { eccKeyPair, type TestKeyPair } from '../support/keys.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { startSink, type Sink } from '../support/sink.ts';
+import { startSink, type Sink } from '../../scripts/lib/sink.ts';
 
 test.describe.configure({ mode: 'serial' });
 

@@ -1,7 +1,7 @@
 import { expect } from '@playwright/test';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sink, SinkRequest } from './sink.ts';
+import type { Sink, SinkRequest } from '../../scripts/lib/sink.ts';
 import { helpSample, missingSample } from '../../scripts/lib/samples.mjs';
 
 /** Server settings that mail through the local Resend sink (the real SDK, pointed at it). */

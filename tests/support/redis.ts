@@ -4,7 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './server.ts';
 
 const REDIS_SERVER = '/usr/bin/redis-server';
@@ -14,6 +16,8 @@ export interface RunningRedis {
   /** `redis://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** Where it keeps its files (its append-only file, when durable). */
+  dir: string;
   /** SIGTERM, and wait for the process to end. */
   stop(): Promise<void>;
   /** SIGKILL: the server vanishes mid-work, as in a crash. */
@@ -43,10 +47,17 @@ function pings(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server and resolves once it answers PING. */
-export async function startRedis(options: { port?: number } = {}): Promise<RunningRedis> {
+/**
+ * Starts redis-server and resolves once it answers PING. `durable`: as deploy/redis.conf has it
+ * (append-only file, fsync before every answer), in `dir` or else in a directory of its own that
+ * is removed when it ends; pass `dir` to start it again on what it wrote.
+ */
+export async function startRedis(options: { port?: number; durable?: boolean; dir?: string } = {}): Promise<RunningRedis> {
   const port = options.port ?? (await freePort());
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), '--loglevel', 'warning'];
+  const own = options.dir === undefined && options.durable === true;
+  const dir = options.dir ?? (own ? await mkdtemp(join(tmpdir(), 'redis-aof-')) : tmpdir());
+  const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--loglevel', 'warning'];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
@@ -59,6 +70,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Runni
     // A paused server holds a SIGTERM until it runs again.
     if (running) child.kill('SIGCONT');
     await exited;
+    if (own) await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (!(await pings(port))) {
@@ -71,6 +83,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Runni
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    dir,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
     pause: () => void child.kill('SIGSTOP'),

@@ -1,20 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+/**
+ * The built server for the tests, started the one way the scripts start it too
+ * (scripts/lib/server.mjs), with the two settings every spec shares.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { freePort, startServer as startBuiltServer } from '../../scripts/lib/server.mjs';
 
-/** A free loopback port (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
+
+/** The bot threshold of the test servers (BOT_MIN_FILL_MS), far under the default 3000 ms. */
+export const TEST_BOT_MIN_FILL_MS = 300;
 
 export interface RunningServer {
   url: string;
@@ -31,47 +25,17 @@ export interface RunningServer {
  * Starts the built server (`npm run build` first) on a free port with its own var/ folder,
  * so every spec has its own outbox, keys and in-process limiter.
  */
-export async function startServer(env: Record<string, string> = {}, opts: { varDir?: string; port?: number } = {}): Promise<RunningServer> {
-  const port = opts.port ?? (await freePort());
-  const varDir = opts.varDir ?? mkdtempSync(join(tmpdir(), 'alt-var-'));
-  const child = spawn('node', ['scripts/serve.mjs'], {
-    env: {
-      PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}`,
-      HOME: process.env.HOME ?? '/root',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      OUTBOX_DIR: join(varDir, 'outbox'),
-      DEV_KEYS_DIR: join(varDir, 'dev-keys'),
+export function startServer(env: Record<string, string> = {}, opts: { varDir?: string; port?: number } = {}): Promise<RunningServer> {
+  return startBuiltServer(
+    {
       // Specs send many refused posts from one address on purpose; the refusal window has
       // tests of its own (attacks.spec.ts), which set it.
       RATE_LIMIT_REFUSED: '100000/10m',
+      // A person takes seconds; the island's tests need not wait 3 s before each send
+      // (afterHumanDelay). intake.spec.ts proves the default refuses a faster fill.
+      BOT_MIN_FILL_MS: String(TEST_BOT_MIN_FILL_MS),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
-  const collect = (chunk: Buffer) => logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}):\n${logs.join('\n')}`);
-    if (logs.some((l) => l.includes('server.listening'))) break;
-    if (Date.now() > deadline) throw new Error(`server did not start:\n${logs.join('\n')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    port,
-    logs,
-    varDir,
-    process: child,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill(signal);
-      }),
-  };
+    opts,
+  );
 }

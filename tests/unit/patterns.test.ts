@@ -15,6 +15,9 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { REFERENCE } from '../../src/intake/contract/reference.ts';
+import { ATTACHMENT_NAME } from '../../src/intake/contract/pgp.ts';
+import { ENVELOPE_FILE, TEMP_FILE } from '../../src/intake/server/delivery/outbox.ts';
+import { noStore } from '../../src/intake/server/http/headers.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -38,6 +41,10 @@ interface Found {
  */
 const constructed: Record<string, () => RegExp> = {
   'src/intake/contract/reference.ts REFERENCE': () => REFERENCE,
+  'src/intake/contract/pgp.ts ATTACHMENT_NAME': () => ATTACHMENT_NAME,
+  'src/intake/server/delivery/outbox.ts ENVELOPE_FILE': () => ENVELOPE_FILE,
+  'src/intake/server/delivery/outbox.ts TEMP_FILE': () => TEMP_FILE,
+  'src/intake/server/http/headers.ts noStore': () => noStore,
 };
 
 /** The patterns a zod schema runs on its input: its format's and those of its checks. */
@@ -67,7 +74,7 @@ const zodPatternFree = new Set([
   // No pattern: types, containers, sizes, transforms. (`string`, `enum` and `literal` have a
   // `_zod.pattern`, but only `templateLiteral` uses it.)
   'string', 'number', 'int', 'boolean', 'literal', 'enum', 'strictObject', 'object', 'array', 'record',
-  'union', 'discriminatedUnion', 'optional', 'nullable', 'default', 'pipe', 'transform', 'refine',
+  'union', 'discriminatedUnion', 'optional', 'nullable', 'default', 'pipe', 'transform', 'refine', 'tuple',
   'superRefine', 'check', 'overwrite', 'normalize', 'trim', 'toLowerCase', 'minLength', 'maxLength',
   'length', 'min', 'max', 'nonnegative', 'positive', 'gte', 'lte', 'coerce.date', 'coerce.number',
   'safeParse', 'parse', 'prettifyError', 'lazy', 'unknown', 'any', 'never', 'custom',

@@ -3,7 +3,21 @@
  * image type a file is, and whether it ends exactly where its image ends. Each check walks the
  * format's own structure once, front to back: time linear in the file, and no copy of it.
  */
-import type { UploadedFile } from '../server/types.ts';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS, type FieldErrorKey } from './fields.ts';
+
+/** The photo types the forms accept, each recognised by its bytes (sniffImageType). */
+export const photoTypes = ['image/jpeg', 'image/png', 'image/webp'] as const;
+
+export type PhotoType = (typeof photoTypes)[number];
+
+/** A file part of a request, already read into memory (size-capped by the parser). */
+export interface UploadedFile {
+  /** The field name the file came in. */
+  field: string;
+  /** Type detected from the file's bytes, never from its name or declared type. */
+  type: PhotoType | 'application/octet-stream';
+  bytes: Uint8Array;
+}
 
 /** The eight bytes every PNG file starts with. */
 export const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
@@ -175,4 +189,16 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
   let crc = 0xffffffff;
   for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * What is wrong with a form's photos, checked in this order: how many, their type, their size,
+ * then the walk through each image, which never runs on a file past its limit.
+ */
+export function photoError(files: readonly UploadedFile[]): FieldErrorKey | undefined {
+  if (files.length > MAX_PHOTOS) return 'photo_count';
+  if (files.some((f) => f.type === 'application/octet-stream')) return 'photo_type';
+  if (files.some((f) => f.bytes.byteLength > MAX_PHOTO_BYTES)) return 'photo_too_large';
+  if (files.some((f) => !endsAsImage(f.bytes, f.type))) return 'photo_extra_data';
+  return undefined;
 }

@@ -6,6 +6,8 @@
  */
 import type * as OpenPgpModule from 'openpgp';
 import type { Config, PublicKey } from 'openpgp';
+import type { PhotoType } from './image.ts';
+import { REFERENCE_SHAPE } from './reference.ts';
 
 /**
  * What the core uses of the openpgp module: `openpgp` on the server, `openpgp/lightweight` in the
@@ -73,14 +75,14 @@ export const PHOTO_EXTENSIONS: Readonly<Record<string, string>> = {
   'image/jpeg': 'jpg',
   'image/png': 'png',
   'image/webp': 'webp',
-};
+} satisfies Record<PhotoType, string>;
 
 // A fresh AES-256 session key without an AEAD mode, so the message is SEIPDv1 (see pgpOf).
 function sessionKey(): { data: Uint8Array; algorithm: 'aes256' } {
   return { data: crypto.getRandomValues(new Uint8Array(32)), algorithm: 'aes256' };
 }
 
-function checkKeys(keys: readonly PublicKey[]): PublicKey[] {
+function recipients(keys: readonly PublicKey[]): PublicKey[] {
   if (keys.length === 0) throw new TypeError('no staff key to encrypt to');
   return [...keys];
 }
@@ -92,7 +94,7 @@ function checkKeys(keys: readonly PublicKey[]): PublicKey[] {
  */
 export async function encryptText({ openpgp, config }: Pgp, text: string, keys: readonly PublicKey[], date = new Date()): Promise<string> {
   const message = await openpgp.createMessage({ text, date });
-  return openpgp.encrypt({ message, encryptionKeys: checkKeys(keys), sessionKey: sessionKey(), date, format: 'armored', config });
+  return openpgp.encrypt({ message, encryptionKeys: recipients(keys), sessionKey: sessionKey(), date, format: 'armored', config });
 }
 
 /** A photo before encryption: its bytes and the type sniffed from them. */
@@ -116,8 +118,19 @@ export async function encryptPhoto(
   const extension = PHOTO_EXTENSIONS[photo.type];
   if (extension === undefined) throw new TypeError(`photo ${index} has an unsupported type`);
   const message = await openpgp.createMessage({ binary: photo.bytes, filename: `photo-${index}.${extension}`, date, format: 'binary' });
-  return openpgp.encrypt({ message, encryptionKeys: checkKeys(keys), sessionKey: sessionKey(), date, format: 'binary', config });
+  return openpgp.encrypt({ message, encryptionKeys: recipients(keys), sessionKey: sessionKey(), date, format: 'binary', config });
 }
+
+/**
+ * The file name of encrypted photo number `index` (from 1), on its way from the browser and
+ * attached to the mail: only the reference and the number, no hint of content.
+ */
+export function attachmentName(reference: string, index: number): string {
+  return `${reference}-${index}.pgp`;
+}
+
+/** A name {@link attachmentName} makes. */
+export const ATTACHMENT_NAME = new RegExp(`^${REFERENCE_SHAPE}-\\d+\\.pgp$`);
 
 /**
  * A binary SEIPDv1 message as ASCII armor (what mail carries), with the CRC-24 checksum line, as

@@ -8,8 +8,10 @@
 export const REFERENCE_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 
 const GROUP_LENGTH = 4;
+/** A reference's shape, unanchored, for patterns that hold one (file names: `<reference>.json`). */
+export const REFERENCE_SHAPE = `[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}-[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}`;
 /** A well-formed reference, `XXXX-XXXX` in the alphabet above. */
-export const REFERENCE = new RegExp(`^[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}-[${REFERENCE_ALPHABET}]{${GROUP_LENGTH}}$`);
+export const REFERENCE = new RegExp(`^${REFERENCE_SHAPE}$`);
 // The largest multiple of the alphabet size that fits in a byte: bytes at or above it are
 // drawn again, so every symbol is equally likely (a plain `% 31` would favour the first 8).
 const UNBIASED_BYTE_LIMIT = 256 - (256 % REFERENCE_ALPHABET.length);

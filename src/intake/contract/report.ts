@@ -1,20 +1,12 @@
 /**
  * The text staff read once they decrypt an application in GnuPG or Thunderbird: every field
  * under a Russian label (the staff's language), choices in Russian words, then the same data
- * as JSON for tools. Plain code without Node APIs: the browser will compose it too, to encrypt
- * on the device.
+ * as JSON for tools. Plain code without Node APIs: the island composes it in the browser before
+ * it seals the application, and the server composes it for a form sent without JavaScript.
  */
-import type {
-  Application,
-  contactChannels,
-  HelpApplication,
-  helpFor,
-  kinds,
-  MissingApplication,
-  safetyAnswers,
-  situations,
-  yesNo,
-} from './fields.ts';
+import type { Application, HelpApplication, MissingApplication } from './validate.ts';
+import type { contactChannels, helpFor, safetyAnswers, situations, yesNo } from './fields.ts';
+import type { kinds } from './kinds.ts';
 
 /** What the pipeline knows about an application beyond what the person typed. */
 export interface ReportMeta {

@@ -2,17 +2,20 @@
  * The request the island sends when the browser has encrypted the application: beside the
  * ciphertext, only what the server must read in the clear (the kind and language for the rate
  * limit and the answer, the consent, the bot checks, the reference that names the files).
- * Shared with the island; on `zod/mini`, like schema.ts.
+ * Shared with the island; on `zod/mini`, like validate.ts.
  */
 import * as z from 'zod/mini';
 import { localeCodes, type LocaleCode } from '../../i18n/locales.ts';
 import { isReference } from './reference.ts';
-import { kinds, MAX_PHOTO_BYTES } from './fields.ts';
+import { kinds } from './kinds.ts';
+import { MAX_PHOTO_BYTES } from './fields.ts';
 
 /** The field holding the armored message (report + JSON). */
 export const SEALED_FIELD = 'sealed';
 /** The ticket that came with the reference the server issued. */
 export const TICKET_FIELD = 'reference_ticket';
+/** A ticket's length at most (src/intake/server/ticket.ts makes them 30 to 40 characters). */
+export const MAX_TICKET_CHARS = 64;
 /** The file field holding each encrypted photo, as a binary OpenPGP message. */
 export const SEALED_PHOTO_FIELD = 'sealed_photos';
 
@@ -38,26 +41,13 @@ export const sealedSchema = z.strictObject({
   kind: z.enum(kinds),
   locale: z.enum(localeCodes as [LocaleCode, ...LocaleCode[]]),
   consent: z.literal('yes'),
-  // The honeypot: any value is a bot's, dropped quietly after the checks (schema.ts isBot).
+  // The honeypot: any value is a bot's, dropped quietly after the checks (src/intake/server/bot.ts).
   website: z.optional(z.string()),
   filled_ms: z.optional(z.string().check(z.regex(ELAPSED_MS))),
   reference: z.string().check(z.refine(isReference)),
   // The server's signature over the reference it issued (src/intake/server/ticket.ts).
-  [TICKET_FIELD]: z.string().check(z.maxLength(64)),
+  [TICKET_FIELD]: z.string().check(z.maxLength(MAX_TICKET_CHARS)),
   [SEALED_FIELD]: z.string().check(z.maxLength(MAX_SEALED_TEXT_CHARS)),
 });
 
 export type SealedFields = z.output<typeof sealedSchema>;
-
-/**
- * The endpoint's GET, which the island reads before it encrypts: the staff's public keys with
- * their fingerprints, and a reference issued for one application with its ticket.
- */
-export const keysAnswerSchema = z.object({
-  keys: z.string(),
-  fingerprints: z.array(z.string()),
-  reference: z.string().check(z.refine(isReference)),
-  ticket: z.string().check(z.maxLength(64)),
-});
-
-export type KeysAnswer = z.output<typeof keysAnswerSchema>;

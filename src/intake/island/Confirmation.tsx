@@ -4,6 +4,7 @@
  */
 import { Fragment, useEffect, useRef } from 'react';
 import { contacts } from '../../site/contacts.ts';
+import { telHref } from '../../site/links.ts';
 import { formatForReading } from '../contract/reference.ts';
 import type { Strings } from './form.ts';
 
@@ -41,7 +42,7 @@ export function Confirmation({ reference, sealed = false, s, level, focus = fals
       {sealed && <p>{s['answer.received.encrypted']}</p>}
       <p>{s['answer.received.next']}</p>
       <p className="callout">
-        <a href={`tel:${contacts.police.tel}`}>{s['answer.received.danger']}</a>
+        <a href={telHref(contacts.police.display)}>{s['answer.received.danger']}</a>
       </p>
     </section>
   );

@@ -4,7 +4,7 @@
  */
 import type { MouseEvent, Ref } from 'react';
 import { FORM_ERROR } from '../contract/fields.ts';
-import type { Kind } from '../server/types.ts';
+import type { Kind } from '../contract/kinds.ts';
 import { choiceOptions, labelOf, orderedErrors, targetId, type FieldMessages, type Strings } from './form.ts';
 
 interface Props {

@@ -6,8 +6,8 @@
  * place. Nothing typed is stored anywhere but the form itself.
  */
 import { useEffect, useRef, useState, type SubmitEvent } from 'react';
-import { validateFields } from '../contract/fields.ts';
-import type { Kind } from '../server/types.ts';
+import { validateFields } from '../contract/validate.ts';
+import type { Kind } from '../contract/kinds.ts';
 import { Confirmation } from './Confirmation.tsx';
 import { ConsentField, ContactFields } from './fields/ContactFields.tsx';
 import { ErrorSummary } from './ErrorSummary.tsx';
@@ -16,7 +16,9 @@ import { MissingConsents, MissingFields } from './fields/MissingFields.tsx';
 import { SendFailure } from './SendFailure.tsx';
 import { FormContext } from './context.ts';
 import { controlId, type FieldMessages, type FieldValues, type Strings } from './form.ts';
-import { ENCRYPT_FAILED, ENDPOINT, readForm, send } from './submit.ts';
+import { ENCRYPT_FAILED, readForm, send } from './submit.ts';
+// The same URL the island's fetch uses: the endpoint takes a post without JS too.
+import { ENDPOINT } from '../contract/endpoint.ts';
 
 export interface IntakeFormProps {
   kind: Kind;
@@ -42,6 +44,9 @@ export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {},
   const [shown, setShown] = useState(0);
   const summary = useRef<HTMLDivElement>(null);
   const failure = useRef<HTMLHeadingElement>(null);
+  // Set at once on a tap, before the photos are read: `status` only changes at the next render,
+  // and a second tap meanwhile would send the application twice.
+  const busy = useRef(false);
 
   useEffect(() => setEnhanced(true), []);
   useEffect(() => {
@@ -52,8 +57,16 @@ export function IntakeForm({ kind, locale, strings: s, privacyHref, values = {},
 
   async function onSubmit(event: SubmitEvent<HTMLFormElement>) {
     event.preventDefault();
-    if (status.state === 'sending') return;
-    const form = event.currentTarget;
+    if (busy.current) return;
+    busy.current = true;
+    try {
+      await checkAndSend(event.currentTarget);
+    } finally {
+      busy.current = false;
+    }
+  }
+
+  async function checkAndSend(form: HTMLFormElement) {
     const { fields, files } = await readForm(form);
     const checked = validateFields(fields, files);
     if (!checked.ok) {

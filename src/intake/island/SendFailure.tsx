@@ -4,6 +4,7 @@
  */
 import type { Ref } from 'react';
 import { contacts } from '../../site/contacts.ts';
+import { telHref } from '../../site/links.ts';
 import { fill, type Strings } from './form.ts';
 
 interface Props {
@@ -21,10 +22,10 @@ export function SendFailure({ s, message, retryAfter, ref }: Props) {
       <p>{message ?? s['form.failure.network']}</p>
       {retryAfter !== undefined && <p>{fill(s['answer.error.retryAfter'] ?? '', { minutes: Math.max(1, Math.ceil(retryAfter / 60)) })}</p>}
       <p>
-        {s['form.failure.call']} <a href={`tel:${contacts.hotline.tel}`} dir="ltr">{contacts.hotline.display}</a>
+        {s['form.failure.call']} <a href={telHref(contacts.hotline.display)} dir="ltr">{contacts.hotline.display}</a>
       </p>
       <p>
-        <a href={`tel:${contacts.police.tel}`}>{s['answer.received.danger']}</a>
+        <a href={telHref(contacts.police.display)}>{s['answer.received.danger']}</a>
       </p>
       <button type="submit" className="button">{s['form.failure.retry']}</button>
     </div>

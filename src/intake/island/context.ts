@@ -1,5 +1,5 @@
 import { createContext, useContext } from 'react';
-import type { Kind } from '../server/types.ts';
+import type { Kind } from '../contract/kinds.ts';
 import type { FieldMessages, FieldValues, Strings } from './form.ts';
 
 /** What every field of a form needs, given once by the form instead of through every prop list. */

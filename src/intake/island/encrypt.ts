@@ -6,16 +6,16 @@
  */
 import { armor, config, createMessage, encrypt, enums, readKeys } from 'openpgp/lightweight';
 import type { PublicKey } from 'openpgp';
-import { armoredKeyBlocks, encryptPhoto, encryptText, pgpOf } from '../contract/pgp.ts';
+import { applicationAnswerSchema, keysAnswerSchema } from '../contract/answers.ts';
+import { ENDPOINT, REQUEST_TIMEOUT_MS } from '../contract/endpoint.ts';
+import { armoredKeyBlocks, attachmentName, encryptPhoto, encryptText, pgpOf } from '../contract/pgp.ts';
 import { composeReport, padText } from '../contract/report.ts';
-import { keysAnswerSchema, SEALED_FIELD, SEALED_PHOTO_FIELD, TICKET_FIELD } from '../contract/sealed.ts';
-import { ENCRYPT_FAILED, ENDPOINT, type SealInput, type SendResult } from './submit.ts';
+import { SEALED_FIELD, SEALED_PHOTO_FIELD, TICKET_FIELD, type SealedFields } from '../contract/sealed.ts';
+import { ENCRYPT_FAILED, type SealInput, type SendResult } from './submit.ts';
 
 // Named imports, not the namespace: the bundler keeps only what encryption needs.
 const pgp = pgpOf({ armor, config, createMessage, encrypt, enums });
 
-// Matches the server's whole-request timeout: after that the answer can not come any more.
-const SEND_TIMEOUT_MS = 120_000;
 // A reference already in use (409) is asked for again; more than this is not chance.
 const MAX_REFERENCE_DRAWS = 3;
 
@@ -24,7 +24,8 @@ class Unreachable extends Error {
   override name = 'Unreachable';
 }
 
-interface StaffKeys {
+/** What one keys request gives: the staff keys, the server's clock, and a reference issued with its ticket. */
+interface Issued {
   keys: PublicKey[];
   /** The server's clock when it answered: a phone's own clock may be years off. */
   date: Date;
@@ -37,7 +38,7 @@ interface StaffKeys {
  * The staff's public keys and a reference issued for this application, as the endpoint gives
  * them (never cached). The fingerprints must be those of the keys sent.
  */
-async function fetchKeys(): Promise<StaffKeys> {
+async function fetchKeys(): Promise<Issued> {
   const response = await fetch(ENDPOINT, {
     headers: { Accept: 'application/json' },
     cache: 'no-store',
@@ -58,7 +59,7 @@ async function fetchKeys(): Promise<StaffKeys> {
 }
 
 /** The request body: the clear fields the server needs, the report and the photos encrypted. */
-async function seal(input: SealInput, staff: StaffKeys): Promise<FormData> {
+async function seal(input: SealInput, staff: Issued): Promise<FormData> {
   const { application, photos } = input;
   const { reference } = staff;
   const filledMs = Math.max(0, Math.round(input.filledMs));
@@ -69,19 +70,23 @@ async function seal(input: SealInput, staff: StaffKeys): Promise<FormData> {
     sealed: true,
     photoCount: photos.length,
   });
+  // Typed as the server's schema reads them: the compiler checks the island sends what it checks.
+  const fields: SealedFields = {
+    kind: application.kind,
+    locale: application.locale,
+    consent: application.consent,
+    website: input.website,
+    filled_ms: String(filledMs),
+    reference,
+    [TICKET_FIELD]: staff.ticket,
+    [SEALED_FIELD]: await encryptText(pgp, padText(report), staff.keys, staff.date),
+  };
   const body = new FormData();
-  body.set('kind', application.kind);
-  body.set('locale', application.locale);
-  body.set('consent', application.consent);
-  body.set('website', input.website);
-  body.set('filled_ms', String(filledMs));
-  body.set('reference', reference);
-  body.set(TICKET_FIELD, staff.ticket);
-  body.set(SEALED_FIELD, await encryptText(pgp, padText(report), staff.keys, staff.date));
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) body.set(name, value);
   for (const [i, photo] of photos.entries()) {
     const bytes = await encryptPhoto(pgp, photo, i + 1, staff.keys, staff.date);
     // The part's file name is readable on the way: the reference and a number, as in the mail.
-    body.append(SEALED_PHOTO_FIELD, new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${reference}-${i + 1}.pgp`);
+    body.append(SEALED_PHOTO_FIELD, new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), attachmentName(reference, i + 1));
   }
   return body;
 }
@@ -90,7 +95,8 @@ async function seal(input: SealInput, staff: StaffKeys): Promise<FormData> {
 async function post(body: FormData): Promise<SendResult> {
   // AbortSignal.timeout is missing from older phone browsers; a timer works everywhere.
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), SEND_TIMEOUT_MS);
+  // After the server's whole-request timeout the answer can not come any more.
+  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
   try {
     const response = await fetch(ENDPOINT, {
       method: 'POST',
@@ -109,19 +115,15 @@ async function post(body: FormData): Promise<SendResult> {
   }
 }
 
+/** The answer read with the contract's schema: anything it does not declare is a plain failure. */
 function resultOf(status: number, data: unknown): SendResult {
-  const answer = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-  if (status < 300 && answer['ok'] === true && typeof answer['reference'] === 'string') {
-    return { type: 'sent', reference: answer['reference'], sealed: answer['sealed'] === true };
-  }
-  const fields = answer['fields'];
-  if (status === 400 && typeof fields === 'object' && fields !== null) {
-    return { type: 'invalid', fields: fields as Record<string, string> };
-  }
-  const failed: SendResult = { type: 'failed', status };
-  if (typeof answer['error'] === 'string') failed.error = answer['error'];
-  if (typeof answer['message'] === 'string') failed.message = answer['message'];
-  if (typeof answer['retryAfter'] === 'number') failed.retryAfter = answer['retryAfter'];
+  const parsed = applicationAnswerSchema.safeParse(data);
+  if (!parsed.success) return { type: 'failed', status };
+  const answer = parsed.data;
+  if (answer.ok) return status < 300 ? { type: 'sent', reference: answer.reference, sealed: answer.sealed } : { type: 'failed', status };
+  if (answer.error === 'validation' && answer.fields !== undefined) return { type: 'invalid', fields: answer.fields };
+  const failed: SendResult = { type: 'failed', status, error: answer.error, message: answer.message };
+  if (answer.retryAfter !== undefined) failed.retryAfter = answer.retryAfter;
   return failed;
 }
 

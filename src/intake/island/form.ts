@@ -3,16 +3,8 @@
  * group, and the element ids. The error summary, the field components and the tests all derive
  * from this, so a link in the summary always lands on the control it names.
  */
-import {
-  contactChannels,
-  FORM_ERROR,
-  helpFor,
-  PHOTO_FIELD,
-  safetyAnswers,
-  situations,
-  yesNo,
-} from '../contract/fields.ts';
-import type { Kind } from '../server/types.ts';
+import { choiceOptions as fieldOptions, FORM_ERROR, PHOTO_FIELD } from '../contract/fields.ts';
+import type { Kind } from '../contract/kinds.ts';
 
 /** Field name → localized message (what the summary and the fields show). */
 export type FieldMessages = Record<string, string>;
@@ -21,17 +13,13 @@ export type FieldValues = Record<string, string[]>;
 /** The UI strings the form needs, already in the page's language. */
 export type Strings = Record<string, string>;
 
-/** Options of every radio or checkbox group, in the order they are shown. */
-export const choiceOptions: Record<string, readonly string[]> = {
-  for: helpFor,
-  danger_now: safetyAnswers,
-  situation: situations,
-  contact_safe: safetyAnswers,
-  contact_channels: contactChannels,
-  police_report: yesNo,
-  consent_publish: yesNo,
-  consent_show_rescued: yesNo,
-};
+/**
+ * Options of every radio or checkbox group, in the order they are shown: the contract's, but for
+ * `consent`, which is one checkbox, not a group (its control's id names no option).
+ */
+export const choiceOptions: Record<string, readonly string[]> = Object.fromEntries(
+  Object.entries(fieldOptions).filter(([name]) => name !== 'consent'),
+);
 
 const contactOrder = ['contact_safe', 'contact_channels', 'contact_value', 'contact_time', 'reply_language'];
 

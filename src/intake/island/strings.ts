@@ -2,7 +2,7 @@
  * The UI strings a form island needs, taken from the page's `t` at build or request time: only
  * these go into the page (and from there to the island), never every locale's JSON.
  */
-import type { Kind } from '../server/types.ts';
+import type { Kind } from '../contract/kinds.ts';
 import { uiKeys, type Translate } from '../../i18n/index.ts';
 import type { Strings } from './form.ts';
 

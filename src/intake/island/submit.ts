@@ -2,13 +2,11 @@
  * The island's side of the endpoint contract: read the form as the server will, check it with
  * the server's own `validateFields`, then hand it to the encryption module, loaded only now.
  */
+import type { AnswerErrorCode } from '../contract/answers.ts';
 import { sniffImageType } from '../contract/image.ts';
-import type { Application } from '../contract/fields.ts';
-import type { UploadedFile } from '../server/types.ts';
+import type { Application } from '../contract/validate.ts';
+import type { UploadedFile } from '../contract/image.ts';
 import type { FieldMessages } from './form.ts';
-
-/** The endpoint; the same URL the form's `action` names for a post without JS. */
-export const ENDPOINT = '/api/applications';
 
 /**
  * A photo as the schema sees it: its whole bytes, since the schema checks how the file starts
@@ -47,11 +45,11 @@ export const ENCRYPT_FAILED = 'encrypt_failed';
 export type SendResult =
   | { type: 'sent'; reference: string; sealed: boolean }
   | { type: 'invalid'; fields: FieldMessages }
-  | { type: 'failed'; error?: string; message?: string; retryAfter?: number; status?: number };
+  | { type: 'failed'; error?: AnswerErrorCode | typeof ENCRYPT_FAILED; message?: string; retryAfter?: number; status?: number };
 
-// A chunk named `encrypt-client`: scripts/budget.mjs measures it against its own budget. The
-// server renders the form but never sends it: its bundle leaves the module (and openpgp.js's
-// browser-only build, which Node can not even resolve) out.
+// A chunk named after the module (`encrypt.<hash>.js`): scripts/budget.mjs measures it against
+// its own budget. The server renders the form but never sends it: its bundle leaves the module
+// (and openpgp.js's browser-only build, which Node can not even resolve) out.
 const loadEncryption = () =>
   import.meta.env.SSR ? Promise.reject(new Error('encryption runs in the browser')) : import('./encrypt.ts');
 

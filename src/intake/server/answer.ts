@@ -3,8 +3,9 @@
  * Messages are localized here, with the same keys the forms use, so both paths say the same.
  */
 import type { IntakeError, ErrorCode } from './errors.ts';
+import type { ApplicationAnswer, ErrorAnswer } from '../contract/answers.ts';
 import type { Outcome } from './pipeline.ts';
-import type { Kind } from './types.ts';
+import type { Kind } from '../contract/kinds.ts';
 import type { Translate } from '../../i18n/index.ts';
 import { contacts } from '../../site/contacts.ts';
 
@@ -15,6 +16,9 @@ type T = Translate;
 const ltr = (text: string) => `\u2066${text}\u2069`;
 const numbers = { hotline: ltr(contacts.hotline.display), police: ltr(contacts.police.display) };
 const messageOf = (code: ErrorCode, t: T) => t(`errors.${code}`, numbers);
+
+/** An application received: kept, or taken for a bot's and dropped (which must look the same). */
+const RECEIVED = 201;
 
 export interface HtmlAnswer {
   status: number;
@@ -51,21 +55,25 @@ export function answerHeaders(outcome: Outcome): Record<string, string> {
   return headers;
 }
 
-/** The JSON body of the contract: `{ ok, reference, sealed }` or `{ ok: false, error, message, fields }`. */
-export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: Record<string, unknown> } {
-  if (outcome.ok) return { status: 201, body: { ok: true, reference: outcome.reference, sealed: outcome.sealed } };
-  const { error } = outcome;
-  const body: Record<string, unknown> = { ok: false, error: error.code, message: messageOf(error.code, t) };
+/** A refusal as JSON, in the contract's shape (src/intake/contract/answers.ts). */
+export function jsonError(error: IntakeError, t: T): { status: number; body: ErrorAnswer } {
+  const body: ErrorAnswer = { ok: false, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);
-  if (fields) body['fields'] = fields;
+  if (fields) body.fields = fields;
   const retry = retryAfterOf(error);
-  if (retry !== undefined) body['retryAfter'] = retry;
+  if (retry !== undefined) body.retryAfter = retry;
   return { status: error.status, body };
+}
+
+/** The JSON body of the contract: `{ ok, reference, sealed }` or `{ ok: false, error, message, fields }`. */
+export function jsonAnswer(outcome: Outcome, t: T): { status: number; body: ApplicationAnswer } {
+  if (outcome.ok) return { status: RECEIVED, body: { ok: true, reference: outcome.reference, sealed: outcome.sealed } };
+  return jsonError(outcome.error, t);
 }
 
 /** The data the HTML answer page renders. */
 export function htmlAnswer(outcome: Outcome, t: T): HtmlAnswer {
-  if (outcome.ok) return { status: 201, kind: outcome.kind, reference: outcome.reference, sealed: outcome.sealed };
+  if (outcome.ok) return { status: RECEIVED, kind: outcome.kind, reference: outcome.reference, sealed: outcome.sealed };
   const { error } = outcome;
   const answer: HtmlAnswer = { status: error.status, kind: outcome.kind, error: error.code, message: messageOf(error.code, t) };
   const fields = fieldMessages(error, t);

@@ -1,11 +1,12 @@
 /**
- * The configuration contract with operators (DESIGN.md, "Configuration"), declared once with zod.
+ * The configuration contract with operators (the README's "Configuration" table), declared once with zod.
  * Every variable is read here and nowhere else; the rest of the code receives a typed `Config`.
  */
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseRate, type Rate } from './ratelimit/limiters.ts';
+import { parseRate, type Rate } from './ratelimit/rates.ts';
+import type { StoreConfig } from './store/store.ts';
 import { issueLines } from '../../utils/zod-error.ts';
 
 /** Every problem found in the environment, one line per variable; thrown by `loadConfig`. */
@@ -66,7 +67,9 @@ const VARIABLES = [
   'OUTBOX_RETRY_SECONDS',
   'MAIL_TIMEOUT_SECONDS',
   'UPLOAD_FLOOR_WINDOW_SECONDS',
+  'BOT_MIN_FILL_MS',
   'OUTBOX_DIR',
+  'OUTBOX_STORE',
   'USED_REFERENCES_DIR',
   'DEV_KEYS_DIR',
 ] as const;
@@ -158,7 +161,11 @@ const rawSchema = z.strictObject({
   MAIL_TIMEOUT_SECONDS: integer(1, 300).default(15),
   // How long a body may arrive slower than the upload gate's floor before it is cut (src/intake/server/http/gate.ts).
   UPLOAD_FLOOR_WINDOW_SECONDS: integer(1, 60).optional(),
+  // A post from the island filled faster than this is a bot's (src/intake/server/bot.ts); tests set it short.
+  BOT_MIN_FILL_MS: integer(0, 60_000).default(3000),
   OUTBOX_DIR: z.string().default('var/outbox'),
+  // Where kept applications wait: files in OUTBOX_DIR (one instance), or the shared Redis (several).
+  OUTBOX_STORE: z.enum(['file', 'redis'], { error: 'must be "file" or "redis"' }).default('file'),
   USED_REFERENCES_DIR: z.string().optional(),
   DEV_KEYS_DIR: z.string().default('var/dev-keys'),
 });
@@ -212,6 +219,14 @@ function coherence(raw: Raw, ctx: z.RefinementCtx): void {
   if (raw.UPSTASH_REDIS_REST_URL !== undefined && raw.REDIS_URL !== undefined) {
     ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'set either UPSTASH_REDIS_REST_* or REDIS_URL, not both' });
   }
+  if (raw.OUTBOX_STORE === 'redis' && raw.REDIS_URL === undefined) {
+    // The outbox's streams and consumer groups are used and tested over the Redis protocol only;
+    // Upstash serves the same database over it (its rediss:// endpoint), with its own persistence.
+    const message = raw.UPSTASH_REDIS_REST_URL === undefined
+      ? 'is required with OUTBOX_STORE=redis (the outbox lives in the Redis the limits use)'
+      : 'is required with OUTBOX_STORE=redis: the outbox does not run over Upstash\'s REST API (its consumer group is tested over the Redis protocol only); use the database\'s TLS endpoint, REDIS_URL=rediss://default:<password>@<host>:6379, instead of UPSTASH_REDIS_REST_*';
+    ctx.addIssue({ code: 'custom', path: ['REDIS_URL'], message });
+  }
 }
 
 function toConfig(raw: Raw) {
@@ -231,7 +246,7 @@ function toConfig(raw: Raw) {
       to: raw.STAFF_EMAILS ?? [],
       timeoutMs: raw.MAIL_TIMEOUT_SECONDS * 1000,
     },
-    limiterStore: limiterStore(raw),
+    store: storeOf(raw),
     rateLimitSecret: raw.RATE_LIMIT_SECRET ?? randomBytes(32).toString('hex'),
     rateLimitSecretGenerated: raw.RATE_LIMIT_SECRET === undefined,
     rateLimitAddress: raw.RATE_LIMIT_ADDRESS,
@@ -239,10 +254,12 @@ function toConfig(raw: Raw) {
     rateLimitRefused: raw.RATE_LIMIT_REFUSED,
     trustProxy: raw.TRUST_PROXY,
     outboxDir: resolve(raw.OUTBOX_DIR),
+    outboxStore: raw.OUTBOX_STORE,
     // Beside the outbox by default: the records of used references live as long as it does.
     usedReferencesDir: resolve(raw.USED_REFERENCES_DIR ?? join(raw.OUTBOX_DIR, '..', 'references')),
     outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
     uploadFloorWindowMs: raw.UPLOAD_FLOOR_WINDOW_SECONDS === undefined ? undefined : raw.UPLOAD_FLOOR_WINDOW_SECONDS * 1000,
+    botMinFillMs: raw.BOT_MIN_FILL_MS,
     devKeysDir: resolve(raw.DEV_KEYS_DIR),
   };
 }
@@ -273,12 +290,7 @@ function keySource(raw: Raw): KeySource {
   return { source: 'dev', dir: resolve(raw.DEV_KEYS_DIR) };
 }
 
-type LimiterStore =
-  | { kind: 'upstash'; url: string; token: string }
-  | { kind: 'redis'; url: string }
-  | { kind: 'memory' };
-
-function limiterStore(raw: Raw): LimiterStore {
+function storeOf(raw: Raw): StoreConfig {
   if (raw.UPSTASH_REDIS_REST_URL !== undefined && raw.UPSTASH_REDIS_REST_TOKEN !== undefined) {
     return { kind: 'upstash', url: raw.UPSTASH_REDIS_REST_URL, token: raw.UPSTASH_REDIS_REST_TOKEN };
   }
@@ -320,10 +332,11 @@ export function describeConfig(config: Config): string {
     upstash: 'rate limits in Upstash Redis',
     redis: 'rate limits in Redis',
     memory: 'rate limits in process memory (one process only)',
-  }[config.limiterStore.kind];
+  }[config.store.kind];
+  const outbox = config.outboxStore === 'redis' ? 'the Redis outbox (a stream shared by every instance)' : config.outboxDir;
   const mail = config.mail === undefined
-    ? `outbox only, no RESEND_API_KEY: applications stay in ${config.outboxDir}`
-    : `mail via Resend to ${config.mail.to.length} recipient(s), outbox ${config.outboxDir}`;
+    ? `outbox only, no RESEND_API_KEY: applications stay in ${outbox}`
+    : `mail via Resend to ${config.mail.to.length} recipient(s), outbox ${outbox}`;
   const secret = config.rateLimitSecretGenerated ? 'random rate-limit secret for this process' : 'rate-limit secret set';
   const mode = config.production ? 'production' : 'development';
   return [mode, keys, limiter, mail, secret].join('; ');

@@ -4,8 +4,15 @@
  * fields, extra values and what no browser form could have sent are dropped. The answer page is
  * therefore never larger than the form with every field at its limit, whatever the post held.
  */
-import type { Kind } from './types.ts';
-import { choiceOptions, fieldNames, hiddenFields, multilineFields, SHORT_VALUE_MAX, textLimits } from '../contract/fields.ts';
+import type { Kind } from '../contract/kinds.ts';
+import {
+  choiceOptions,
+  hiddenFields,
+  multilineFields,
+  SHORT_VALUE_MAX,
+  textLimits,
+} from '../contract/fields.ts';
+import { fieldNames } from '../contract/validate.ts';
 
 const options: Readonly<Record<string, readonly string[]>> = choiceOptions;
 const limits: Readonly<Record<string, number>> = textLimits;

@@ -4,9 +4,11 @@
  * ciphertext only. The OpenPGP work itself is pgp.ts, which the browser shares.
  */
 import type { PublicKey } from 'openpgp';
-import { serverPgp as pgp } from './keys.ts';
-import { armorMessage, encryptPhoto, encryptText, type PlainPhoto } from '../contract/pgp.ts';
-import { referencePattern, type Envelope, type Kind } from './types.ts';
+import { serverPgp as pgp } from './pgp.ts';
+import { armorMessage, attachmentName, encryptPhoto, encryptText, type PlainPhoto } from '../contract/pgp.ts';
+import { isReference } from '../contract/reference.ts';
+import type { Envelope } from './types.ts';
+import { type Kind } from '../contract/kinds.ts';
 
 /** A composed application, before encryption. `text` is the report, already padded. */
 export interface PlainApplication {
@@ -17,15 +19,10 @@ export interface PlainApplication {
   photos: PlainPhoto[];
 }
 
-/** The attachment name: only the reference and the photo's number, no hint of content. */
-export function attachmentName(reference: string, index: number): string {
-  return `${reference}-${index}.pgp`;
-}
-
 /** Encrypts the report and each photo to all `keys`; returns a fresh envelope (attempts = 0). */
 export async function encryptApplication(application: PlainApplication, keys: readonly PublicKey[]): Promise<Envelope> {
   const { reference, kind, createdAt, text, photos } = application;
-  if (!referencePattern.test(reference)) throw new TypeError('reference is not a reference code');
+  if (!isReference(reference)) throw new TypeError('reference is not a reference code');
   const armored = await encryptText(pgp, text, keys);
   const attachments: Envelope['attachments'] = [];
   for (const [i, photo] of photos.entries()) {

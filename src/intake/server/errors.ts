@@ -1,20 +1,12 @@
 /**
  * Errors the intake can answer with. Each has an explicit `name` (it survives bundling)
- * and a `code` that is also the JSON `error` value and the i18n key `errors.<code>`;
- * the HTTP status for each code is decided here and nowhere else.
+ * and a `code` that is also the JSON `error` value and the i18n key `errors.<code>`; the codes
+ * are part of the endpoint's contract (src/intake/contract/answers.ts), and the HTTP status for
+ * each code is decided here and nowhere else.
  */
-export type ErrorCode =
-  | 'validation'
-  | 'rate_limited'
-  | 'busy'
-  | 'too_large'
-  | 'unsupported_media_type'
-  | 'forbidden'
-  | 'unavailable'
-  | 'method_not_allowed'
-  | 'sealed_invalid'
-  | 'keys_changed'
-  | 'reference_taken';
+import type { ErrorCode } from '../contract/answers.ts';
+
+export type { ErrorCode };
 
 export const statusOf: Record<ErrorCode, number> = {
   validation: 400,

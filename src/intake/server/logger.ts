@@ -3,7 +3,9 @@
  * shape are written: application content can not reach a log by accident, even when a caller
  * passes the wrong object.
  */
-import { referencePattern, type Logger } from './types.ts';
+import type { Logger } from './types.ts';
+import { isKind } from '../contract/kinds.ts';
+import { isReference } from '../contract/reference.ts';
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -13,7 +15,7 @@ type Check = (value: unknown) => unknown;
 const TOKEN = /^[A-Za-z0-9_.:-]{1,40}$/;
 const FINGERPRINT = /^[0-9A-Fa-f]{16,64}$/;
 
-const isReference = (v: unknown): v is string => typeof v === 'string' && referencePattern.test(v);
+const referenceValue = (v: unknown): v is string => typeof v === 'string' && isReference(v);
 const number: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const token: Check = (v) => (typeof v === 'string' && TOKEN.test(v) ? v : undefined);
 
@@ -27,9 +29,9 @@ function line(max: number): Check {
 }
 
 const FIELDS: Record<string, Check> = {
-  reference: (v) => (isReference(v) ? v : undefined),
-  references: (v) => (Array.isArray(v) ? v.filter(isReference) : undefined),
-  kind: (v) => (v === 'help' || v === 'missing' ? v : undefined),
+  reference: (v) => (referenceValue(v) ? v : undefined),
+  references: (v) => (Array.isArray(v) ? v.filter(referenceValue) : undefined),
+  kind: (v) => (isKind(v) ? v : undefined),
   status: (v) => number(v) ?? token(v),
   duration_ms: (v) => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : undefined),
   attempts: number,

@@ -13,7 +13,8 @@
 import { TooLargeError, UnsupportedMediaTypeError, ValidationError } from './errors.ts';
 import { sniffImageType } from '../contract/image.ts';
 import { FORM_ERROR } from '../contract/fields.ts';
-import type { RawSubmission, UploadedFile } from './types.ts';
+import type { RawSubmission } from './types.ts';
+import type { UploadedFile } from '../contract/image.ts';
 
 /** Caps on one request body. */
 export interface BodyLimits {

@@ -8,21 +8,32 @@
  * orders them and decides what the applicant is told. Dependencies come in, so tests pass real ones.
  */
 import type { PublicKey } from 'openpgp';
-import { isAllowedOrigin } from './http/address.ts';
-import { deliverKept } from './delivery/mailer.ts';
+import { isAllowedOrigin } from './origin.ts';
+import { deliverKept } from './delivery/deliver.ts';
 import { formValues } from './echo.ts';
 import { encryptApplication } from './encrypt.ts';
-import { IntakeError, RateLimitedError, ReferenceTakenError, SealedInvalidError, UnavailableError, ValidationError } from './errors.ts';
+import { IntakeError, RateLimitedError, ReferenceTakenError, SealedInvalidError, UnavailableError, ValidationError, type ErrorCode } from './errors.ts';
 import type { Outbox } from './delivery/outbox.ts';
 import { parseRequest, type BodyLimits } from './parse.ts';
-import { addressKey, checkLimits, checkRefusals, countRefusal, type LimitCheck, type Limiters } from './ratelimit/limiters.ts';
+import { addressKey } from './ratelimit/address.ts';
+import {
+  checkLimits,
+  checkRefusals,
+  countRefusal,
+  type LimitCheck,
+  type Limiters,
+} from './ratelimit/limiters.ts';
 import { newReference } from '../contract/reference.ts';
 import { composeReport, padText } from '../contract/report.ts';
-import { fieldNames, isBot, MAX_PHOTO_BYTES, PHOTO_FIELD, SHORT_VALUE_MAX, textLimits, validateFields, type Application } from '../contract/fields.ts';
+import { fieldNames, validateFields, type Application } from '../contract/validate.ts';
+import { isBot } from './bot.ts';
+import { MAX_PHOTO_BYTES, MAX_PHOTOS, PHOTO_FIELD, SHORT_VALUE_MAX, textLimits } from '../contract/fields.ts';
 import { checkSealed, isSealedRequest } from './sealed.ts';
 import { MAX_SEALED_PHOTO_BYTES, MAX_SEALED_TEXT_CHARS, SEALED_FIELD, SEALED_PHOTO_FIELD, TICKET_FIELD } from '../contract/sealed.ts';
 import { checkTicket } from './ticket.ts';
-import type { Envelope, Kind, Logger, Mailer, RawSubmission, UploadedFile } from './types.ts';
+import type { Envelope, Logger, Mailer, RawSubmission } from './types.ts';
+import { isKind, kinds, type Kind } from '../contract/kinds.ts';
+import type { UploadedFile } from '../contract/image.ts';
 import { digestOf, type UsedReferences } from './used-references.ts';
 
 /**
@@ -32,12 +43,12 @@ import { digestOf, type UsedReferences } from './used-references.ts';
 export const bodyLimits: BodyLimits = {
   maxBytes: 16 * 1024 * 1024,
   maxParts: 200,
-  maxFiles: 3,
+  maxFiles: MAX_PHOTOS,
   fileFields: { [PHOTO_FIELD]: MAX_PHOTO_BYTES, [SEALED_PHOTO_FIELD]: MAX_SEALED_PHOTO_BYTES },
   maxValueChars,
 };
 
-const knownNames = new Set<string>([...fieldNames.help, ...fieldNames.missing, 'reference', TICKET_FIELD, SEALED_FIELD]);
+const knownNames = new Set<string>([...kinds.flatMap((kind) => fieldNames[kind]), 'reference', TICKET_FIELD, SEALED_FIELD]);
 
 /**
  * Just past each field's limit (twice it, for the CRLF a form sends): enough for the checks to
@@ -61,6 +72,8 @@ export interface IntakeDeps {
   logger: Logger;
   /** Origins whose pages may post (from configuration, never from the request). */
   allowedOrigins: readonly string[];
+  /** A post filled faster than this many ms is a bot's (BOT_MIN_FILL_MS); isBot's default when unset. */
+  botMinFillMs?: number;
   /** Deliveries started after answering; tests and shutdown can wait for them. */
   pending?: Set<Promise<unknown>>;
   /** Counts refusals: one log line per interval and kind of refusal, not one per request. */
@@ -86,12 +99,12 @@ export type Outcome =
     };
 
 const first = (fields: Map<string, string[]> | undefined, name: string) => fields?.get(name)?.[0];
-const asKind = (value: string | undefined): Kind | undefined => (value === 'help' || value === 'missing' ? value : undefined);
+const asKind = (value: string | undefined): Kind | undefined => (isKind(value) ? value : undefined);
 
 /** Refusals caused by what the post held: they count against the address that sent it. */
-const chargedCodes = new Set(['validation', 'too_large', 'unsupported_media_type', 'sealed_invalid', 'keys_changed', 'reference_taken']);
+const chargedCodes = new Set<ErrorCode>(['validation', 'too_large', 'unsupported_media_type', 'sealed_invalid', 'keys_changed', 'reference_taken']);
 /** Refusals whose form is put back: the person can fix it, or send it again as it is. */
-const echoedCodes = new Set(['validation', 'unavailable']);
+const echoedCodes = new Set<ErrorCode>(['validation', 'unavailable']);
 
 /** Runs one application through the pipeline; never throws for anything the client sent. */
 export async function submitApplication(request: Request, address: string, deps: IntakeDeps): Promise<Outcome> {
@@ -133,7 +146,7 @@ function throwIfRefused(check: LimitCheck): void {
 
 async function acceptPlain(raw: RawSubmission, key: string, deps: IntakeDeps, started: number): Promise<Outcome> {
   const kind = asKind(first(raw.fields, 'kind')) ?? 'help';
-  if (isBot(raw.fields)) return botAnswer(kind, first(raw.fields, 'locale'), false, key, deps);
+  if (isBot(raw.fields, deps.botMinFillMs)) return botAnswer(kind, first(raw.fields, 'locale'), false, key, deps);
   const result = validateFields(raw.fields, raw.files);
   if (!result.ok) throw new ValidationError(result.fields);
   const application = result.application;
@@ -161,7 +174,7 @@ async function acceptSealed(raw: RawSubmission, key: string, deps: IntakeDeps, s
   const sealed = await checkSealed(raw, deps.keys);
   const { kind, locale, reference } = sealed.fields;
   if (!checkTicket(deps.rateLimitSecret, reference, sealed.fields[TICKET_FIELD])) throw new SealedInvalidError('ticket');
-  if (isBot(raw.fields)) return botAnswer(kind, locale, true, key, deps);
+  if (isBot(raw.fields, deps.botMinFillMs)) return botAnswer(kind, locale, true, key, deps);
   const envelope: Envelope = { reference, kind, createdAt: new Date().toISOString(), armored: sealed.armored, attachments: sealed.attachments, attempts: 0 };
   const kept = await keepOnce(envelope, deps, () => checkLimits({ limiters: deps.limiters, kind, addressKey: key }));
   if (kept === 'taken') throw new ReferenceTakenError();
@@ -250,7 +263,7 @@ function deliverLater(reference: string, deps: IntakeDeps): void {
     const envelope = await deps.outbox.read(reference);
     if (envelope) await deliverKept({ envelope, outbox: deps.outbox, mailer: deps.mailer, logger: deps.logger });
   })().catch((error: unknown) => {
-    deps.logger.error('delivery.failed', { reference, error: error instanceof Error ? error.name : 'unknown' });
+    deps.logger.error('delivery.unexpected', { reference, error: error instanceof Error ? error.name : 'unknown' });
   });
   deps.pending?.add(task);
   void task.finally(() => deps.pending?.delete(task));

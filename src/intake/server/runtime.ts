@@ -6,20 +6,23 @@
  */
 import { loadConfig, describeConfig, type Config } from './config.ts';
 import { createMailer } from './delivery/mailer.ts';
-import { loadStaffKeys, type StaffKeys } from './keys.ts';
+import { loadStaffKeys, type StaffKeys } from './keys/staff.ts';
 import { createCountedEvent, createLogger } from './logger.ts';
-import { createOutbox } from './delivery/outbox.ts';
+import { openOutboxStore, type OutboxStore } from './delivery/outbox-store.ts';
 import type { IntakeDeps } from './pipeline.ts';
-import { createLimiterStore, createLimiters, type LimiterStore } from './ratelimit/limiters.ts';
+import { openStore, type Store } from './store/store.ts';
+import { createLimiters } from './ratelimit/limiters.ts';
 import { createFileUsedReferences, createStoreUsedReferences, pruneUsedReferences, resilientUsedReferences, type UsedReferences } from './used-references.ts';
-import type { ScriptRunner } from './ratelimit/redis.ts';
+import type { ScriptRunner } from './store/redis.ts';
 import type { Logger } from './types.ts';
 
 export interface Runtime {
   config: Config;
   logger: Logger;
   staff: StaffKeys;
-  store: LimiterStore;
+  store: Store;
+  /** The outbox (files or the Redis stream, as OUTBOX_STORE says) and the delivery loop that fits it. */
+  delivery: OutboxStore;
   deps: IntakeDeps;
 }
 
@@ -29,32 +32,34 @@ type Holder = { [registry]?: Promise<Runtime> };
 /** Builds a runtime from a configuration (tests build their own with other settings). */
 export async function createRuntime(config: Config, logger: Logger = createLogger()): Promise<Runtime> {
   const staff = await loadStaffKeys(config, logger);
-  const store = createLimiterStore(config.limiterStore, logger);
+  const store = openStore(config.store, logger);
   // Checks fail open while the store is not connected: wait for it briefly at start, so the first
   // requests are limited too. A store that does not answer is logged and does not stop the start.
   if (!(await store.ready(3000))) logger.warn('ratelimit.store_unreachable', { store: store.kind });
+  const delivery = await openOutboxStore(config, logger);
   const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal, refused: config.rateLimitRefused, logger });
   const deps: IntakeDeps = {
     limiters,
     rateLimitSecret: config.rateLimitSecret,
     keys: staff.keys,
-    outbox: createOutbox(config.outboxDir),
+    outbox: delivery.outbox,
     usedReferences: createUsedReferences(config, store, logger),
     mailer: createMailer(config),
     logger,
     allowedOrigins: config.allowedOrigins,
+    botMinFillMs: config.botMinFillMs,
     pending: new Set(),
     countRefused: createCountedEvent(logger, 'application.refused'),
   };
   logger.info('intake.ready', { summary: describeConfig(config), fingerprints: staff.fingerprints });
-  return { config, logger, staff, store, deps };
+  return { config, logger, staff, store, delivery, deps };
 }
 
 /**
  * Where used references are recorded: in the shared store when there is one (every instance
  * sees them), with the files beside the outbox standing in while it is down; else in the files.
  */
-function createUsedReferences(config: Config, store: LimiterStore, logger: Logger): UsedReferences {
+function createUsedReferences(config: Config, store: Store, logger: Logger): UsedReferences {
   const files = createFileUsedReferences(config.usedReferencesDir, config.rateLimitSecret);
   void pruneUsedReferences(config.usedReferencesDir);
   if (store.kind === 'memory') return files;

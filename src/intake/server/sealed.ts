@@ -6,10 +6,9 @@
  */
 import * as openpgp from 'openpgp';
 import type { Message, PublicKey } from 'openpgp';
-import { attachmentName } from './encrypt.ts';
 import { KeysChangedError, SealedInvalidError } from './errors.ts';
-import { pgpConfig, serverPgp } from './keys.ts';
-import { armorMessage } from '../contract/pgp.ts';
+import { pgpConfig, serverPgp } from './pgp.ts';
+import { armorMessage, attachmentName } from '../contract/pgp.ts';
 import { MAX_PHOTOS } from '../contract/fields.ts';
 import { MAX_SEALED_PHOTO_BYTES, SEALED_FIELD, SEALED_PHOTO_FIELD, sealedSchema, type SealedFields } from '../contract/sealed.ts';
 import type { Envelope, RawSubmission } from './types.ts';
@@ -28,9 +27,23 @@ export function isSealedRequest(raw: RawSubmission): boolean {
 
 // Armor as openpgp.js writes it: no header lines (a `Comment:` could carry anything in the
 // clear), base64 lines with padding only at the end, an optional checksum. Anything else is not
-// what the island sends.
-const ARMORED_MESSAGE =
-  /^-----BEGIN PGP MESSAGE-----\r?\n\r?\n((?:[A-Za-z0-9+/]{1,76}\r?\n)*(?:[A-Za-z0-9+/]{0,75}={1,2}\r?\n)?)(?:=[A-Za-z0-9+/]{4}\r?\n)?-----END PGP MESSAGE-----\s*$/;
+// what the island sends. Read line by line, each line against an anchored pattern of its own:
+// one pattern over the whole armor backtracks through every line it has read when it fails.
+const BEGIN = '-----BEGIN PGP MESSAGE-----';
+const END = '-----END PGP MESSAGE-----';
+const BASE64_LINE = /^[A-Za-z0-9+/]{1,76}$/;
+const PADDED_LINE = /^[A-Za-z0-9+/]{0,75}={1,2}$/;
+const CHECKSUM_LINE = /^=[A-Za-z0-9+/]{4}$/;
+
+/** The base64 of an armored message, or undefined when the armor is not as openpgp.js writes it. */
+function armoredBase64(text: string): string | undefined {
+  const lines = text.trimEnd().split(/\r?\n/);
+  if (lines.length < 4 || lines[0] !== BEGIN || lines[1] !== '' || lines[lines.length - 1] !== END) return undefined;
+  const body = lines.slice(2, -1);
+  if (CHECKSUM_LINE.test(body[body.length - 1] ?? '')) body.pop();
+  const padded = PADDED_LINE.test(body[body.length - 1] ?? '') ? body.pop() : '';
+  return body.every((line) => BASE64_LINE.test(line)) ? body.join('') + padded : undefined;
+}
 
 // Refuse what openpgp.js would otherwise skip over: an unknown or broken packet is not ours.
 const strict = { ...pgpConfig, ignoreUnsupportedPackets: false, ignoreMalformedPackets: false };
@@ -55,7 +68,7 @@ function fieldsOf(raw: RawSubmission): SealedFields {
  * check the checksum line it reads, and GnuPG 2.2 needs a right one (see armorMessage).
  */
 function unarmor(text: string): Uint8Array {
-  const base64 = ARMORED_MESSAGE.exec(text)?.[1]?.replace(/\s+/g, '');
+  const base64 = armoredBase64(text);
   if (!base64) throw new SealedInvalidError('armor');
   return new Uint8Array(Buffer.from(base64, 'base64'));
 }

@@ -2,18 +2,8 @@
  * Shared shapes of the intake pipeline. Each step lives in its own file and takes its
  * dependencies as arguments, so tests can pass real local services (redis-server, gpg, a sink).
  */
-
-/** The two kinds of application the endpoint accepts. */
-export type Kind = 'help' | 'missing';
-
-/** A file part of a multipart request, already read into memory (size-capped by parse). */
-export interface UploadedFile {
-  /** The field name the file came in (always `photos` for now). */
-  field: string;
-  /** Type detected from the file's bytes, never from its name or declared type. */
-  type: 'image/jpeg' | 'image/png' | 'image/webp' | 'application/octet-stream';
-  bytes: Uint8Array;
-}
+import type { UploadedFile } from '../contract/image.ts';
+import type { Kind } from '../contract/kinds.ts';
 
 /** What parse returns: text fields (repeated fields keep every value) and files. */
 export interface RawSubmission {
@@ -39,12 +29,6 @@ export interface Limiter {
   getRemaining(identifier: string): Promise<{ remaining: number; reset: number }>;
 }
 
-/**
- * What a reference code may look like. It names outbox files and attachments, so anything else
- * (above all, anything typed by an applicant) must never be accepted where a reference is expected.
- */
-export const referencePattern = /^[A-Z0-9-]{4,20}$/;
-
 /** An encrypted, ready-to-deliver application: what the outbox keeps and the mailer sends. */
 export interface Envelope {
   /** The reference code: the only link between applicant and mail; also the idempotency key. */
@@ -54,7 +38,7 @@ export interface Envelope {
   createdAt: string;
   /** ASCII-armored OpenPGP message: report + JSON of the application. */
   armored: string;
-  /** Encrypted attachments, named only by reference and index (e.g. `K7M2-PQ4X-1.pgp`): no hint of content. */
+  /** Encrypted attachments, named only by reference and index (`attachmentName`, e.g. `K7M2-PQ4X-1.pgp`): no hint of content. */
   attachments: { filename: string; armored: string }[];
   /** Delivery attempts so far; the retry loop backs off on this. */
   attempts: number;

@@ -13,7 +13,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withTimeout } from './timeout.ts';
-import type { ScriptRunner } from './ratelimit/redis.ts';
+import type { ScriptRunner } from './store/redis.ts';
 
 export const RECORD_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 

@@ -1,12 +1,14 @@
-// The one endpoint. Thin: the pipeline (src/applications/) does the work; this file maps its
+// The one endpoint. Thin: the pipeline (src/intake/server/) does the work; this file maps its
 // outcome to JSON for the island or to the localized HTML answer page for a plain form post.
 // GET gives the staff's public keys, which the island encrypts to before anything is sent.
+// Every JSON answer is declared in src/intake/contract/answers.ts.
 import type { APIRoute } from 'astro';
 import { clientAddress } from '../../intake/server/http/address.ts';
-import { answerHeaders, htmlAnswer, jsonAnswer } from '../../intake/server/answer.ts';
+import { answerHeaders, htmlAnswer, jsonAnswer, jsonError } from '../../intake/server/answer.ts';
+import { IntakeError } from '../../intake/server/errors.ts';
 import { submitApplication } from '../../intake/server/pipeline.ts';
 import { getRuntime } from '../../intake/server/runtime.ts';
-import type { KeysAnswer } from '../../intake/contract/sealed.ts';
+import type { KeysAnswer } from '../../intake/contract/answers.ts';
 import { issueReference } from '../../intake/server/ticket.ts';
 import { useTranslations } from '../../i18n/index.ts';
 import { isLocale } from '../../i18n/locales.ts';
@@ -52,9 +54,6 @@ export const GET: APIRoute = async () => {
 };
 
 export const ALL: APIRoute = ({ request }) => {
-  const t = useTranslations(pickLocale(request.headers.get('accept-language')));
-  return Response.json(
-    { ok: false, error: 'method_not_allowed', message: t('errors.method_not_allowed') },
-    { status: 405, headers: { Allow: 'GET, POST', 'Cache-Control': 'no-store' } },
-  );
+  const { status, body } = jsonError(new IntakeError('method_not_allowed'), useTranslations(pickLocale(request.headers.get('accept-language'))));
+  return Response.json(body, { status, headers: { Allow: 'GET, POST', 'Cache-Control': 'no-store' } });
 };

@@ -1,30 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as openpgp from 'openpgp';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encryptApplication } from '../../../src/intake/server/encrypt.ts';
 import { createOutbox } from '../../../src/intake/server/delivery/outbox.ts';
+import { createStreamOutbox } from '../../../src/intake/server/delivery/stream-outbox.ts';
+import { openRedisConnection } from '../../../src/intake/server/store/redis.ts';
+import { REFERENCE_SHAPE } from '../../../src/intake/contract/reference.ts';
 import { createGpgHome } from '../../support/gpg.ts';
 import { eccKeyPair, type TestKeyPair } from '../../support/keys.ts';
-import { startSink, type Sink } from '../../support/sink.ts';
+import { startSink, type Sink } from '../../../scripts/lib/sink.ts';
+import { startRedis, type RunningRedis } from '../../support/redis.ts';
+import { freePort } from '../../support/server.ts';
 
 let root: string;
 let sink: Sink;
 let staff: TestKeyPair;
-let redis: ChildProcess;
-let redisPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
+let redis: RunningRedis;
 
 /** Runs `node scripts/<name>` with only the given variables (plus PATH), as an operator would. */
 function run(script: string, env: Record<string, string>, args: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -43,13 +37,12 @@ beforeAll(async () => {
   sink = await startSink();
   staff = await eccKeyPair();
   await writeFile(join(root, 'staff.asc'), staff.publicKey);
-  redisPort = await freePort();
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 300));
+  // Resolves once it answers PING.
+  redis = await startRedis();
 });
 
 afterAll(async () => {
-  redis.kill();
+  await redis?.stop();
   await sink.close();
   await rm(root, { recursive: true, force: true });
 });
@@ -74,7 +67,7 @@ describe('npm run outbox:flush', () => {
   it('delivers what waits and prints references only', async () => {
     const dir = join(root, 'flush-outbox');
     const key = await openpgp.readKey({ armoredKey: staff.publicKey });
-    for (const reference of ['FLSH-0001', 'FLSH-0002']) {
+    for (const reference of ['PUSH-2222', 'PUSH-3333']) {
       await createOutbox(dir).keep(await encryptApplication(
         { reference, kind: 'help', createdAt: new Date().toISOString(), text: 'СЕКРЕТНЫЙ-ТЕКСТ', photos: [] },
         [key],
@@ -82,22 +75,22 @@ describe('npm run outbox:flush', () => {
     }
     const result = await run('outbox-flush.mjs', mailEnv(dir));
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('delivered 2: FLSH-0001, FLSH-0002\nwaiting 0\n');
+    expect(result.stdout).toBe('delivered 2: PUSH-2222, PUSH-3333\nwaiting 0\n');
     expect(result.stdout + result.stderr).not.toContain('СЕКРЕТНЫЙ');
-    expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['FLSH-0001', 'FLSH-0002']);
+    expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['PUSH-2222', 'PUSH-3333']);
   });
 
   it('reports what is still waiting when the provider fails, and exits 0', async () => {
     const dir = join(root, 'flush-failing');
     const key = await openpgp.readKey({ armoredKey: staff.publicKey });
     await createOutbox(dir).keep(await encryptApplication(
-      { reference: 'WAIT-0001', kind: 'missing', createdAt: new Date().toISOString(), text: 'x', photos: [] },
+      { reference: 'STAY-2222', kind: 'missing', createdAt: new Date().toISOString(), text: 'x', photos: [] },
       [key],
     ));
     sink.mode = 'fail';
     const result = await run('outbox-flush.mjs', mailEnv(dir));
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('delivered 0\nwaiting 1: WAIT-0001\n');
+    expect(result.stdout).toBe('delivered 0\nwaiting 1: STAY-2222\n');
   });
 
   it('exits 1 on an invalid configuration, naming the variable', async () => {
@@ -109,21 +102,22 @@ describe('npm run outbox:flush', () => {
 
 describe('npm run doctor', () => {
   it('passes a sound configuration, pinging the real Redis, and sends a test mail staff can open', async () => {
-    const env = { ...mailEnv(join(root, 'doctor-outbox')), REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+    const env = { ...mailEnv(join(root, 'doctor-outbox')), REDIS_URL: redis.url };
     const result = await run('doctor.mjs', env, ['--send-test']);
     expect(result.stdout).not.toContain('✗');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`✓ key ${staff.fingerprint} eddsaLegacy`);
     expect(result.stdout).toContain('✓ test encryption to 1 key(s)');
-    expect(result.stdout).toContain(`✓ rate limits: Redis at 127.0.0.1:${redisPort} answers PING`);
+    expect(result.stdout).toContain(`✓ rate limits: Redis at 127.0.0.1:${redis.port} answers PING`);
     expect(result.stdout).toMatch(/✓ outbox .* writable, 0 envelope\(s\) waiting/);
     expect(sink.requests).toHaveLength(1);
     const body = sink.requests[0]!.body as { subject: string; text: string };
-    expect(body.subject).toMatch(/^Проверка TEST-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+    expect(body.subject).toMatch(new RegExp(`^Проверка ${REFERENCE_SHAPE}$`));
+    const reference = body.subject.slice('Проверка '.length);
     const gpg = await createGpgHome();
     try {
       await gpg.importKey(staff.privateKey);
-      expect((await gpg.decrypt(body.text)).toString('utf8')).toContain('Проверка доставки TEST-');
+      expect((await gpg.decrypt(body.text)).toString('utf8')).toContain(`Проверка доставки ${reference}`);
     } finally {
       await gpg.cleanup();
     }
@@ -149,6 +143,41 @@ describe('npm run doctor', () => {
     expect(result.code).toBe(1);
     for (const variable of ['RESEND_API_KEY', 'STAFF_EMAILS', 'MAIL_FROM', 'RATE_LIMIT_SECRET']) {
       expect(result.stdout).toContain(`✗ ${variable}: is required`);
+    }
+  });
+});
+
+describe('npm run doctor and outbox:flush with OUTBOX_STORE=redis', () => {
+  it('the doctor fails a Redis that would lose what it acknowledged, saying what to change', async () => {
+    const env = { ...mailEnv(join(root, 'unused')), REDIS_URL: redis.url, OUTBOX_STORE: 'redis' };
+    const result = await run('doctor.mjs', env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✗ outbox: Redis at 127\.0\.0\.1:\d+: appendonly is no: .*appendonly yes and appendfsync always/);
+  });
+
+  it('with a durable Redis, the doctor passes and a flush delivers what a stopped instance left', async () => {
+    const durable = await startRedis({ durable: true });
+    const client = openRedisConnection(durable.url);
+    try {
+      await vi.waitFor(() => expect(client.status).toBe('ready'), { timeout: 10_000 });
+      const env = { ...mailEnv(join(root, 'unused')), REDIS_URL: durable.url, OUTBOX_STORE: 'redis' };
+      const doctor = await run('doctor.mjs', env);
+      expect(doctor.stdout).not.toContain('✗');
+      expect(doctor.stdout).toContain(`✓ outbox: Redis at 127.0.0.1:${durable.port} keeps what it acknowledges`);
+      // An instance kept one and stopped before mailing it (its entries handed back on the way out).
+      const instance = createStreamOutbox({ client, claimIdleMs: 60_000 });
+      await instance.ensureGroup();
+      const key = await openpgp.readKey({ armoredKey: staff.publicKey });
+      await instance.keep(await encryptApplication({ reference: 'QWTT-2222', kind: 'help', createdAt: new Date().toISOString(), text: 'СЕКРЕТНЫЙ-ТЕКСТ', photos: [] }, [key]));
+      await instance.release();
+      const result = await run('outbox-flush.mjs', env);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('delivered 1: QWTT-2222\nwaiting 0\nin the Redis stream: 0 waiting, 0 unreadable (kept in intake:outbox:dead)\n');
+      expect(result.stdout + result.stderr).not.toContain('СЕКРЕТНЫЙ');
+      expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['QWTT-2222']);
+    } finally {
+      client.disconnect();
+      await durable.stop();
     }
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { defaultLocale, getLocale, isLocale, localeCodes, locales } from '../../../src/i18n/locales.ts';
 import { pickLocale } from '../../../src/i18n/negotiate.ts';
-import { localePath, switchLocalePath } from '../../../src/i18n/paths.ts';
+import { getRelativeLocaleUrl } from 'astro:i18n';
+import { switchLocalePath } from '../../../src/i18n/paths.ts';
 import { parseUiStrings, placeholders } from '../../../src/i18n/schema.ts';
 import { uiKeys, useTranslations } from '../../../src/i18n/index.ts';
 import ru from '../../../src/i18n/ui/ru.json';
@@ -75,9 +76,10 @@ describe('language negotiation', () => {
 });
 
 describe('paths', () => {
-  it('builds and switches locale paths, keeping the page', () => {
-    expect(localePath('en')).toBe('/en/');
-    expect(localePath('en', 'faq')).toBe('/en/faq/');
+  it('builds canonical locale paths (with the slash the server redirects to) and switches them, keeping the page', () => {
+    expect(getRelativeLocaleUrl('ru')).toBe('/ru/');
+    expect(getRelativeLocaleUrl('en', 'faq')).toBe('/en/faq/');
+    expect(getRelativeLocaleUrl('ar', 'news/2018-06-01-report')).toBe('/ar/news/2018-06-01-report/');
     expect(switchLocalePath('/ru/faq/', 'en')).toBe('/en/faq/');
     expect(switchLocalePath('/ru/directory/legal/', 'en')).toBe('/en/directory/legal/');
     expect(switchLocalePath('/', 'en')).toBe('/en/');

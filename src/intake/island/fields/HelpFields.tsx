@@ -1,4 +1,5 @@
 /** The questions of the help request, in small groups; only "who", the message and the safety question are required. */
+import { PEOPLE_COUNT_MAX } from '../../contract/fields.ts';
 import { ChoiceGroup, Group, TextField } from './Field.tsx';
 import { useForm } from '../context.ts';
 
@@ -11,7 +12,7 @@ export function HelpFields() {
       <ChoiceGroup name="for" ns={ns} type="radio" required />
       <ChoiceGroup name="danger_now" ns={ns} type="radio" optionNs="form.answer" />
       <ChoiceGroup name="situation" ns={ns} type="checkbox" hint={s['form.chooseAll']}>
-        <TextField name="people_count" ns={ns} inputMode="numeric" maxLength={5} />
+        <TextField name="people_count" ns={ns} inputMode="numeric" maxLength={String(PEOPLE_COUNT_MAX).length} />
       </ChoiceGroup>
       <Group legend={s[`${ns}.where.legend`] ?? ''}>
         <TextField name="country" ns={ns} />

@@ -1,11 +1,10 @@
 /** The questions about a missing person: who, how to recognise them, last seen, police, photos, and who asks. */
+import { EARLIEST_DATE, PERSON_AGE_MAX } from '../../contract/fields.ts';
 import { ChoiceGroup, Group, TextField } from './Field.tsx';
 import { PhotoField } from './PhotoField.tsx';
 import { useForm } from '../context.ts';
 
 const ns = 'missing.form';
-// Dates before this are typos; the schema refuses them too.
-const EARLIEST = '1900-01-01';
 
 export function MissingFields() {
   const { s } = useForm();
@@ -15,8 +14,8 @@ export function MissingFields() {
       <Group legend={legend('person')}>
         <TextField name="person_name" ns={ns} required />
         <TextField name="person_other_names" ns={ns} />
-        <TextField name="person_birth_date" ns={ns} type="date" min={EARLIEST} />
-        <TextField name="person_age" ns={ns} inputMode="numeric" maxLength={3} />
+        <TextField name="person_birth_date" ns={ns} type="date" min={EARLIEST_DATE} />
+        <TextField name="person_age" ns={ns} inputMode="numeric" maxLength={String(PERSON_AGE_MAX).length} />
         <TextField name="person_citizenship" ns={ns} />
       </Group>
       <Group legend={legend('looks')}>
@@ -25,7 +24,7 @@ export function MissingFields() {
         <TextField name="person_accounts" ns={ns} rows={3} />
       </Group>
       <Group legend={legend('lastSeen')}>
-        <TextField name="last_seen_date" ns={ns} type="date" min={EARLIEST} />
+        <TextField name="last_seen_date" ns={ns} type="date" min={EARLIEST_DATE} />
         <TextField name="last_seen_place" ns={ns} rows={2} required />
         <TextField name="circumstances" ns={ns} rows={6} required />
       </Group>

@@ -5,13 +5,14 @@
  */
 import { useEffect, useState } from 'react';
 import { PHOTO_FIELD } from '../../contract/fields.ts';
+import { photoTypes } from '../../contract/image.ts';
 import { ErrorText } from './Field.tsx';
 import { useForm } from '../context.ts';
 import { controlId, errorId, fill, hintId } from '../form.ts';
 import { preloadEncryption } from '../submit.ts';
 
 /** Types the server accepts (it checks the bytes too); also the file picker's filter. */
-export const PHOTO_TYPES = 'image/jpeg,image/png,image/webp';
+export const PHOTO_TYPES = photoTypes.join(',');
 
 export function PhotoField() {
   const { s, values, errors } = useForm();

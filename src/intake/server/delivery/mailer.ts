@@ -1,12 +1,10 @@
 /**
- * Delivery: the Resend mailer, the outbox-only mailer of the embedded default, and the one
- * function that sends a kept envelope and settles its outbox file.
+ * The mailers: Resend, and the outbox-only mailer of the embedded default (applications wait
+ * in the encrypted outbox until a mail provider is configured).
  */
 import { Resend } from 'resend';
 import type { Config } from '../config.ts';
-import { errorCode } from '../logger.ts';
-import type { Outbox } from './outbox.ts';
-import type { Envelope, Logger, Mailer } from '../types.ts';
+import type { Envelope, Mailer } from '../types.ts';
 
 /** The error an outbox-only mailer reports: the envelope stays, and retrying is pointless. */
 export const OUTBOX_ONLY = 'outbox_only';
@@ -88,65 +86,4 @@ export function isOutboxOnly(mailer: Mailer): boolean {
 /** The mailer the configuration asks for. */
 export function createMailer(config: Config): Mailer {
   return config.mail === undefined ? createOutboxOnlyMailer() : createResendMailer(config.mail);
-}
-
-/** What happened to a kept envelope: it left the outbox, or it is still waiting there. */
-export type DeliveryOutcome = 'delivered' | 'kept';
-
-export interface DeliverKeptOptions {
-  envelope: Envelope;
-  outbox: Outbox;
-  mailer: Mailer;
-  logger: Logger;
-}
-
-/** References being sent right now, per outbox: one send per reference at a time in this process. */
-const inFlight = new Set<string>();
-
-/**
- * Sends a kept envelope; delivered → removed from the outbox, failed → attempts + 1, kept.
- * Holds a per-reference lock and re-reads the file under it, so a flush and the retry loop
- * overlapping never send one reference twice. 'delivered' also covers an envelope that another
- * sender in this process delivered meanwhile. Never throws.
- */
-export async function deliverKept(options: DeliverKeptOptions): Promise<DeliveryOutcome> {
-  const lock = `${options.outbox.dir}\u0000${options.envelope.reference}`;
-  if (inFlight.has(lock)) return 'kept';
-  inFlight.add(lock);
-  try {
-    return await deliverLocked(options);
-  } finally {
-    inFlight.delete(lock);
-  }
-}
-
-async function deliverLocked({ envelope, outbox, mailer, logger }: DeliverKeptOptions): Promise<DeliveryOutcome> {
-  const { reference, kind } = envelope;
-  let current: Envelope | null;
-  try {
-    current = await outbox.read(reference);
-  } catch (error) {
-    logger.error('outbox_read_failed', { reference, error: errorCode(error) });
-    return 'kept';
-  }
-  if (current === null) return 'delivered';
-  const started = performance.now();
-  const result = await mailer.send(current);
-  const duration_ms = performance.now() - started;
-  if (result.ok) {
-    logger.info('delivered', { reference, kind, attempts: current.attempts + 1, duration_ms });
-    // Idempotency-Key = reference: if this removal fails and it is sent again, Resend drops it.
-    await outbox.remove(reference).catch((error: unknown) => logger.error('outbox_remove_failed', { reference, error: errorCode(error) }));
-    return 'delivered';
-  }
-  if (result.error === OUTBOX_ONLY) {
-    logger.info('kept_in_outbox', { reference, kind, dir: outbox.dir });
-    return 'kept';
-  }
-  const attempts = current.attempts + 1;
-  logger.warn('delivery_failed', { reference, kind, attempts, error: result.error, duration_ms });
-  await outbox
-    .update({ ...current, attempts })
-    .catch((error: unknown) => logger.error('outbox_update_failed', { reference, error: errorCode(error) }));
-  return 'kept';
 }

@@ -7,7 +7,10 @@ import { link, mkdir, open, readdir, readFile, rename, stat, unlink, utimes } fr
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UnavailableError } from '../errors.ts';
-import { referencePattern, type Envelope } from '../types.ts';
+import { kinds } from '../../contract/kinds.ts';
+import { ATTACHMENT_NAME } from '../../contract/pgp.ts';
+import { isReference, REFERENCE, REFERENCE_SHAPE } from '../../contract/reference.ts';
+import type { Envelope } from '../types.ts';
 
 /** A directory of envelopes; every method takes or returns reference codes, never free text. */
 export interface Outbox {
@@ -22,27 +25,36 @@ export interface Outbox {
   update(envelope: Envelope): Promise<void>;
   /** Deletes an envelope (delivered); absent is fine. */
   remove(reference: string): Promise<void>;
+  /**
+   * Only an outbox that several instances share: true when this process holds `reference` now
+   * and may send it, false when another instance does (or nobody yet). Absent: this process
+   * alone sends from the outbox, and the per-reference lock in deliver.ts is enough.
+   */
+  holds?(reference: string): Promise<boolean>;
 }
 
 /** Temp files younger than this may belong to a write in progress in another process. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
-const FILE = /^([A-Z0-9-]{4,20})\.json$/;
-const TEMP = /^\.[A-Z0-9-]{4,20}\.[0-9a-f]{12}\.tmp$/;
+/** An envelope's file, `<reference>.json` (exported for the pattern test, as the next). */
+export const ENVELOPE_FILE = new RegExp(`^(${REFERENCE_SHAPE})\\.json$`);
+/** A file publish() is writing, `.<reference>.<12 hex>.tmp`. */
+export const TEMP_FILE = new RegExp(`^\\.${REFERENCE_SHAPE}\\.[0-9a-f]{12}\\.tmp$`);
 
-const envelopeSchema = z.strictObject({
-  reference: z.string().regex(referencePattern),
-  kind: z.enum(['help', 'missing']),
+/** An envelope as every outbox stores it; what is read back is parsed with it too. */
+export const envelopeSchema = z.strictObject({
+  reference: z.string().regex(REFERENCE),
+  kind: z.enum(kinds),
   createdAt: z.iso.datetime({ offset: true }),
   armored: z.string().startsWith('-----BEGIN PGP MESSAGE-----'),
   attachments: z.array(z.strictObject({
-    filename: z.string().regex(/^[A-Z0-9-]{4,20}-\d+\.pgp$/),
+    filename: z.string().regex(ATTACHMENT_NAME),
     armored: z.string().startsWith('-----BEGIN PGP MESSAGE-----'),
   })),
   attempts: z.number().int().min(0),
 });
 
 function checkedReference(reference: string): string {
-  if (!referencePattern.test(reference)) throw new TypeError('not a reference code');
+  if (!isReference(reference)) throw new TypeError('not a reference code');
   return reference;
 }
 
@@ -126,11 +138,11 @@ export function createOutbox(dir: string): Outbox {
     const now = Date.now();
     const found: { reference: string; time: number }[] = [];
     for (const name of await listDir(dir)) {
-      const reference = FILE.exec(name)?.[1];
+      const reference = ENVELOPE_FILE.exec(name)?.[1];
       if (reference !== undefined) {
         const info = await stat(join(dir, name)).catch(() => null);
         if (info !== null) found.push({ reference, time: info.mtimeMs });
-      } else if (TEMP.test(name)) {
+      } else if (TEMP_FILE.test(name)) {
         await removeStaleTemp(dir, name, now);
       }
     }

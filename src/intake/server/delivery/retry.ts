@@ -2,7 +2,8 @@
  * Retrying what the outbox holds: one pass (`npm run outbox:flush`), and the background loop in
  * the server process with exponential backoff per envelope.
  */
-import { deliverKept, isOutboxOnly, OUTBOX_ONLY } from './mailer.ts';
+import { deliverKept } from './deliver.ts';
+import { isOutboxOnly, OUTBOX_ONLY } from './mailer.ts';
 import { errorCode } from '../logger.ts';
 import type { Outbox } from './outbox.ts';
 import type { Envelope, Logger, Mailer } from '../types.ts';
@@ -24,7 +25,7 @@ async function readOrLog(outbox: Outbox, logger: Logger, reference: string): Pro
   try {
     return await outbox.read(reference);
   } catch (error) {
-    logger.error('outbox_read_failed', { reference, error: errorCode(error) });
+    logger.error('outbox.read_failed', { reference, error: errorCode(error) });
     return 'unreadable';
   }
 }
@@ -33,7 +34,7 @@ async function readOrLog(outbox: Outbox, logger: Logger, reference: string): Pro
 export async function flushOutbox({ outbox, mailer, logger }: RetryDeps): Promise<FlushResult> {
   const references = await outbox.list();
   if (isOutboxOnly(mailer)) {
-    logger.info('outbox_only', { count: references.length, dir: outbox.dir });
+    logger.info('retry.outbox_only', { count: references.length, dir: outbox.dir });
     return { delivered: [], waiting: references };
   }
   const result: FlushResult = { delivered: [], waiting: [] };
@@ -75,15 +76,12 @@ export interface RetryLoop {
 export function startRetryLoop(options: RetryLoopOptions): RetryLoop {
   const { outbox, mailer, logger, baseSeconds, maxSeconds = 3600, random = Math.random } = options;
   if (isOutboxOnly(mailer)) {
-    logger.info('retry_loop_off', { error: OUTBOX_ONLY, dir: outbox.dir });
+    logger.info('retry.off', { error: OUTBOX_ONLY, dir: outbox.dir });
     return { stop: async () => undefined };
   }
   const tickMs = Math.min(30_000, Math.max(10, (baseSeconds * 1000) / 2));
   const dueAt = new Map<string, number>();
   const later = (attempts: number) => Date.now() + backoffSeconds(attempts, baseSeconds, maxSeconds, random) * 1000;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
 
   async function attempt(reference: string): Promise<void> {
     const envelope = await readOrLog(outbox, logger, reference);
@@ -95,14 +93,14 @@ export function startRetryLoop(options: RetryLoopOptions): RetryLoop {
     const attempts = after !== null && after !== 'unreadable' ? after.attempts : envelope.attempts + 1;
     const next = later(attempts);
     dueAt.set(reference, next);
-    logger.info('retry_scheduled', { reference, attempts, retry_in_s: Math.round((next - Date.now()) / 1000) });
+    logger.info('retry.scheduled', { reference, attempts, retry_in_s: Math.round((next - Date.now()) / 1000) });
   }
 
-  async function tick(): Promise<void> {
+  async function tick(stopping: () => boolean): Promise<void> {
     const references = await outbox.list();
     for (const known of dueAt.keys()) if (!references.includes(known)) dueAt.delete(known);
     for (const reference of references) {
-      if (stopped) return;
+      if (stopping()) return;
       const due = dueAt.get(reference);
       // First sighting (new, or found after a restart): try soon, whatever its past attempts.
       if (due === undefined) dueAt.set(reference, later(0));
@@ -110,18 +108,29 @@ export function startRetryLoop(options: RetryLoopOptions): RetryLoop {
     }
   }
 
+  logger.info('retry.started', { dir: outbox.dir, retry_in_s: baseSeconds });
+  return repeatEvery(tickMs, tick, (error) => logger.error('retry.failed', { error: errorCode(error), dir: outbox.dir }));
+}
+
+/**
+ * Runs `tick` every `tickMs` after the last run ended (never two at once), on unref'd timers;
+ * a failed run goes to `failed` and the next one comes as usual. `stop` waits for a run in
+ * progress; the run can ask `stopping()` to end early.
+ */
+export function repeatEvery(tickMs: number, tick: (stopping: () => boolean) => Promise<void>, failed: (error: unknown) => void): RetryLoop {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
   function schedule(): void {
     timer = setTimeout(() => {
-      running = tick()
-        .catch((error: unknown) => logger.error('retry_loop_failed', { error: errorCode(error), dir: outbox.dir }))
+      running = tick(() => stopped)
+        .catch(failed)
         .finally(() => {
           if (!stopped) schedule();
         });
     }, tickMs);
     timer.unref();
   }
-
-  logger.info('retry_loop_started', { dir: outbox.dir, retry_in_s: baseSeconds });
   schedule();
   return {
     async stop() {

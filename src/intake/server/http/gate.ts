@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress } from './address.ts';
 import { createCountedEvent } from '../logger.ts';
-import { addressGroup } from '../ratelimit/limiters.ts';
+import { addressGroup } from '../ratelimit/address.ts';
 import type { Logger } from '../types.ts';
+import { statusOf } from '../errors.ts';
+import type { AnswerErrorCode, ErrorAnswer } from '../../contract/answers.ts';
 import { contacts } from '../../../site/contacts.ts';
 
 /** How slowly a body may arrive before it is cut with a 408. */
@@ -69,11 +71,12 @@ const messages = {
   },
 };
 
-/** The answer's headers and body: JSON for the island, plain text for anything else. */
-function answer(req: IncomingMessage, error: string, message: keyof typeof messages) {
+/** The answer's headers and body: JSON for the island (the contract's error answer), plain text for anything else. */
+function answer(req: IncomingMessage, error: AnswerErrorCode, message: keyof typeof messages) {
   const { ru, en } = messages[message];
   const json = (req.headers.accept ?? '').includes('application/json');
-  const body = json ? JSON.stringify({ ok: false, error, message: `${ru} / ${en}` }) : `${ru}\n${en}\n`;
+  const refusal: ErrorAnswer = { ok: false, error, message: `${ru} / ${en}` };
+  const body = json ? JSON.stringify(refusal) : `${ru}\n${en}\n`;
   // Lower case, as `res.getHeaders()` names them, so that ours replace those already set.
   const headers = {
     'cache-control': 'no-store',
@@ -85,10 +88,13 @@ function answer(req: IncomingMessage, error: string, message: keyof typeof messa
   return { headers, body };
 }
 
-/** Refuses a request before its handler runs (so nothing else writes to `res`). */
-function refuse(req: IncomingMessage, res: ServerResponse, status: 429 | 503, retryAfterSeconds: number): void {
-  const { headers, body } = status === 429 ? answer(req, 'rate_limited', 'uploads') : answer(req, 'unavailable', 'busy');
-  res.writeHead(status, { ...headers, 'retry-after': String(retryAfterSeconds) }).end(body);
+/**
+ * Refuses a request before its handler runs (so nothing else writes to `res`): too many uploads
+ * from its address (`rate_limited`), or the server too busy to take it (`unavailable`).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, code: 'rate_limited' | 'unavailable', retryAfterSeconds: number): void {
+  const { headers, body } = answer(req, code, code === 'rate_limited' ? 'uploads' : 'busy');
+  res.writeHead(statusOf[code], { ...headers, 'retry-after': String(retryAfterSeconds) }).end(body);
 }
 
 /**
@@ -218,7 +224,7 @@ export function createGate(options: GateOptions) {
         const held = uploading.get(group) ?? 0;
         if (held >= options.perAddress) {
           count.tooMany();
-          return refuse(req, res, 429, 60);
+          return refuse(req, res, 'rate_limited', 60);
         }
         uploading.set(group, held + 1);
       }
@@ -242,7 +248,7 @@ export function createGate(options: GateOptions) {
       const busy = () => {
         state = 'done';
         count.busy();
-        refuse(req, res, 503, 30);
+        refuse(req, res, 'unavailable', 30);
       };
       // One place gives everything back however the exchange ends: answered, refused, cut, or
       // the client gone, while running or while waiting.

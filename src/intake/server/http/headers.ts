@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ENDPOINT } from '../../contract/endpoint.ts';
+import { kinds } from '../../contract/kinds.ts';
 
 /**
  * The policy for every response. All scripts and styles are files on this origin (the build
@@ -28,10 +30,11 @@ const permissionsPolicy = [
 ].map((feature) => `${feature}=()`).join(', ');
 
 /**
- * Paths whose answers must never be kept by the browser or a proxy: the forms and the endpoint
- * (its GET, too, carries a reference issued for one application).
+ * Paths whose answers must never be kept by the browser or a proxy: the forms (one per kind, in
+ * each language: `/ru/help/`), the answer page and the endpoint (its GET, too, carries a
+ * reference issued for one application). The endpoint's path holds no regex syntax.
  */
-const noStore = /^\/(?:api\/applications|[a-z]{2}\/(?:help|missing|answer))(?:\/|$)/;
+export const noStore = new RegExp(`^(?:${ENDPOINT}|/[a-z]{2}/(?:${[...kinds, 'answer'].join('|')}))(?:/|$)`);
 
 /**
  * Returns a function that sets the security headers on a response before the site handles it.

@@ -5,7 +5,6 @@
  */
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
-import { startRetryLoop } from '../delivery/retry.ts';
 import { createRuntime, registerRuntime, type Runtime } from '../runtime.ts';
 
 export interface Intake extends Runtime {
@@ -18,13 +17,13 @@ export async function startIntake(env: NodeJS.ProcessEnv = process.env): Promise
   const ready = createRuntime(config, logger);
   registerRuntime(ready);
   const runtime = await ready;
-  const { outbox, mailer } = runtime.deps;
-  const loop = startRetryLoop({ outbox, mailer, logger, baseSeconds: config.outboxRetrySeconds });
+  const loop = runtime.delivery.startLoop(runtime.deps.mailer, logger);
   return {
     ...runtime,
     async stop() {
       await loop.stop();
       await Promise.allSettled(runtime.deps.pending ?? []);
+      await runtime.delivery.close();
       await runtime.store.close();
     },
   };

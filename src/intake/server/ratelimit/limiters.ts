@@ -5,134 +5,16 @@
  * real people share. A store that is down or slow never means no limit: the same windows are
  * then kept in process memory until it answers again.
  */
-import { createHmac } from 'node:crypto';
-import { isIP } from 'node:net';
 import { Ratelimit } from '@upstash/ratelimit';
-import type { Duration } from '@upstash/ratelimit';
-import { Redis as UpstashRedis } from '@upstash/redis';
-import { withTimeout } from '../timeout.ts';
+import type { Redis as UpstashRedis } from '@upstash/redis';
+import type { Kind } from '../../contract/kinds.ts';
 import { createCountedEvent } from '../logger.ts';
+import type { Store } from '../store/store.ts';
+import type { ScriptRunner } from '../store/redis.ts';
+import { withTimeout } from '../timeout.ts';
+import type { Limiter, Logger } from '../types.ts';
 import { createMemoryLimiter } from './memory.ts';
-import { createRedisAdapter } from './redis.ts';
-import type { RedisAdapter, ScriptRunner } from './redis.ts';
-import type { Kind, Limiter, Logger } from '../types.ts';
-
-/** A parsed limit: `tokens` requests per window. */
-export interface Rate {
-  tokens: number;
-  windowMs: number;
-  /** The window as @upstash/ratelimit writes it, e.g. `10 m`. */
-  duration: Duration;
-}
-
-/** A limit as text (`5/10m`), as {@link parseRate} gives it, or as the config module gives it. */
-export type RateSpec = string | Rate;
-
-export const DEFAULT_ADDRESS_RATE = '5/10m';
-export const DEFAULT_GLOBAL_RATE = '300/1h';
-/** Refused posts per address: room for many honest mistakes, not for a flood. */
-export const DEFAULT_REFUSED_RATE = '20/10m';
-/** How long a limit check may take before the request is let through. */
-export const DEFAULT_TIMEOUT_MS = 1000;
-
-// The window's digits and the spaces after them are one optional group: `\s*(\d*)\s*` is
-// quadratic in a run of spaces when there are no digits.
-const RATE = /^\s*(\d+)\s*\/\s*(?:(\d+)\s*)?(ms|s|m|h|d)\s*$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/** Parses `count/window`, e.g. `5/10m`, `300/1h`, `10/s`; throws on anything else or on zero. */
-export function parseRate(text: string): Rate {
-  const match = RATE.exec(text);
-  if (!match) throw new Error(`Invalid rate "${text}": expected a count, a slash and a window such as 5/10m`);
-  const [, count = '', amountText = '', unitText = ''] = match;
-  const unit = unitText as keyof typeof UNIT_MS;
-  const amount = amountText === '' ? 1 : Number(amountText);
-  const tokens = Number(count);
-  if (tokens < 1 || amount < 1) throw new Error(`Invalid rate "${text}": count and window must be above 0`);
-  return { tokens, windowMs: amount * UNIT_MS[unit], duration: `${amount} ${unit}` };
-}
-
-function toRate(spec: RateSpec): Rate {
-  return typeof spec === 'string' ? parseRate(spec) : spec;
-}
-
-/**
- * The group an address is limited as: an IPv4 address itself (also when IPv4-mapped, as
- * `::ffff:1.2.3.4`), the /64 of an IPv6 address (one household or phone gets a whole /64), and
- * anything unparseable as it is (all such clients then share one bucket).
- */
-export function addressGroup(address: string): string {
-  // The zone goes (`%eth0`: from the first `%` of the last line, as `/%.*$/` would cut), in one
-  // anchored pass: `/%.*$/` starts again at every `%` before a line break (quadratic).
-  const bare = address.trim().replace(/^\[(.*)\]$/, '$1').replace(/^((?:.*[\n\r\u2028\u2029])*[^%\n\r\u2028\u2029]*)%.*$/, '$1').toLowerCase();
-  if (isIP(bare) !== 6) return bare;
-  const groups = ipv6Groups(bare);
-  const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0] = groups;
-  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0 && f === 0xffff) {
-    return [g >> 8, g & 0xff, h >> 8, h & 0xff].join('.');
-  }
-  return `${[a, b, c, d].map((n) => n.toString(16)).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (checked by `isIP` before). */
-function ipv6Groups(address: string): number[] {
-  // A dotted IPv4 tail stands for the last two groups. Anchored, its head ending in a non-digit:
-  // unanchored, `(\d+)` would start again at every digit of a run (quadratic).
-  const hex = address.replace(/^((?:[^]*\D)?)(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, start, p, q, r, s) =>
-    `${start}${((Number(p) << 8) | Number(q)).toString(16)}:${((Number(r) << 8) | Number(s)).toString(16)}`,
-  );
-  const [head = '', tail] = hex.split('::');
-  const headGroups = head === '' ? [] : head.split(':');
-  const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
-  const zeros = Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => '0');
-  return [...headGroups, ...zeros, ...tailGroups].map((group) => Number.parseInt(group, 16));
-}
-
-/** The identifier a client is limited by: HMAC-SHA256 (hex) of its address group; no address is stored. */
-export function addressKey(secret: string, address: string): string {
-  return createHmac('sha256', secret).update(addressGroup(address)).digest('hex');
-}
-
-/** Where limits are counted, as the config module describes it. */
-export type LimiterStoreConfig =
-  | { kind: 'upstash'; url: string; token: string }
-  | { kind: 'redis'; url: string }
-  | { kind: 'memory' };
-
-/** What every open store can do. */
-interface StoreHandle {
-  /** Resolves true when the store answers (at once for Upstash's REST and for memory). */
-  ready(timeoutMs?: number): Promise<boolean>;
-  close(): Promise<void>;
-}
-
-/** An open limit store. */
-export type LimiterStore =
-  | ({ kind: 'upstash'; client: UpstashRedis } & StoreHandle)
-  | ({ kind: 'redis'; client: RedisAdapter } & StoreHandle)
-  | ({ kind: 'memory' } & StoreHandle);
-
-/**
- * Opens the store the configuration names: Upstash Redis over REST, a plain Redis through the
- * ioredis adapter, or nothing (limits then live in this process).
- */
-export function createLimiterStore(config: LimiterStoreConfig, logger?: Logger): LimiterStore {
-  // Neither Upstash's REST client nor process memory holds a connection.
-  const connectionless = { ready: () => Promise.resolve(true), close: () => Promise.resolve() };
-  switch (config.kind) {
-    case 'upstash': {
-      // One retry only: the limiter's own timeout decides, and piled-up retries help nobody.
-      const client = new UpstashRedis({ url: config.url, token: config.token, enableTelemetry: false, retry: { retries: 1 } });
-      return { kind: 'upstash', client, ...connectionless };
-    }
-    case 'redis': {
-      const client = createRedisAdapter(config.url, logger ? { logger } : {});
-      return { kind: 'redis', client, ready: (timeoutMs) => client.ready(timeoutMs), close: () => client.close() };
-    }
-    case 'memory':
-      return { kind: 'memory', ...connectionless };
-  }
-}
+import { DEFAULT_ADDRESS_RATE, DEFAULT_GLOBAL_RATE, DEFAULT_REFUSED_RATE, DEFAULT_TIMEOUT_MS, toRate, type Rate, type RateSpec } from './rates.ts';
 
 /** The limiters the intake checks. */
 export interface Limiters {
@@ -222,7 +104,7 @@ function resilient(store: Limiter, memory: Limiter, timeoutMs: number, failed: (
   };
 }
 
-function slidingWindow(store: LimiterStore, rate: Rate, prefix: string, timeoutMs: number, failed: () => void): Limiter {
+function slidingWindow(store: Store, rate: Rate, prefix: string, timeoutMs: number, failed: () => void): Limiter {
   const memory = createMemoryLimiter({ tokens: rate.tokens, windowMs: rate.windowMs });
   if (store.kind === 'memory') return memory;
   const redis = store.kind === 'upstash' ? store.client : asUpstashClient(store.client);
@@ -239,7 +121,7 @@ function slidingWindow(store: LimiterStore, rate: Rate, prefix: string, timeoutM
 }
 
 /** Builds the sliding-window limiters on a store. */
-export function createLimiters(store: LimiterStore, options: LimiterOptions = {}): Limiters {
+export function createLimiters(store: Store, options: LimiterOptions = {}): Limiters {
   const address = toRate(options.address ?? DEFAULT_ADDRESS_RATE);
   const global = toRate(options.global ?? DEFAULT_GLOBAL_RATE);
   const refused = toRate(options.refused ?? DEFAULT_REFUSED_RATE);

@@ -3,7 +3,7 @@ import type { APIRoute } from 'astro';
 import { everyLocale, splitId } from '../../../site/collections/localized.ts';
 import { listNews } from '../../../site/collections/news.ts';
 import { getLocale } from '../../../i18n/locales.ts';
-import { localePath } from '../../../i18n/paths.ts';
+import { getRelativeLocaleUrl } from 'astro:i18n';
 
 export const getStaticPaths = everyLocale;
 
@@ -15,13 +15,13 @@ export const GET: APIRoute = async ({ locals, site, url }) => {
   return rss({
     title: `${t('news.title')} — ${t('site.name')}`,
     description: t('news.description'),
-    site: new URL(localePath(locale, 'news'), base),
+    site: new URL(getRelativeLocaleUrl(locale, 'news'), base),
     customData: `<language>${getLocale(locale).lang}</language>`,
     items: posts.map(({ entry }) => ({
       title: entry.data.title,
       description: entry.data.description,
       pubDate: entry.data.date,
-      link: new URL(localePath(locale, `news/${splitId(entry.id).slug}`), base).href,
+      link: new URL(getRelativeLocaleUrl(locale, `news/${splitId(entry.id).slug}`), base).href,
     })),
   });
 };

@@ -3,22 +3,23 @@ import { endsAsImage, sniffImageType } from '../../../../src/intake/contract/ima
 import {
   contactChannels,
   errorKeys,
-  fieldNames,
-  helpSchema,
-  isBot,
   LONG_TEXT_MAX,
   MAX_PHOTO_BYTES,
   MAX_PHOTOS,
-  MEDIUM_TEXT_MAX,
-  missingSchema,
   multilineFields,
   PEOPLE_COUNT_MAX,
   SHORT_TEXT_MAX,
   situations,
   textLimits,
-  validateFields,
 } from '../../../../src/intake/contract/fields.ts';
-import type { UploadedFile } from '../../../../src/intake/server/types.ts';
+import {
+  fieldNames,
+  helpSchema,
+  missingSchema,
+  validateFields,
+} from '../../../../src/intake/contract/validate.ts';
+import { isBot } from '../../../../src/intake/server/bot.ts';
+import type { UploadedFile } from '../../../../src/intake/contract/image.ts';
 import { jpeg, png, webp } from '../../../support/images.ts';
 
 type Fields = Record<string, string | string[]>;
@@ -198,9 +199,23 @@ describe('validateFields: text normalization', () => {
     expect(errorsOf({ ...base, ...extras, [field]: 'я'.repeat(max + 1) })).toEqual({ [field]: 'too_long' });
   });
 
-  it('documents its limits', () => {
-    expect([SHORT_TEXT_MAX, MEDIUM_TEXT_MAX, LONG_TEXT_MAX]).toEqual([200, 1000, 5000]);
-    expect(textLimits.message).toBe(LONG_TEXT_MAX);
+  // The limits a person meets, written out: a change to one is a change to the forms.
+  it.each([
+    ['help', 'message', 5000],
+    ['help', 'name', 200],
+    ['help', 'place', 200],
+    ['missing', 'circumstances', 5000],
+    ['missing', 'last_seen_place', 1000],
+    ['missing', 'person_accounts', 1000],
+  ] as const)('%s: %s takes %i characters and refuses one more', (kind, field, max) => {
+    const base = kind === 'help' ? help : missing;
+    expect(validateFields(toMap({ ...base, [field]: 'я'.repeat(max) })).ok).toBe(true);
+    expect(errorsOf({ ...base, [field]: 'я'.repeat(max + 1) })).toEqual({ [field]: 'too_long' });
+  });
+
+  it('counts as the form\'s maxlength does, in UTF-16 units: an emoji is two', () => {
+    expect(validateFields(toMap({ ...help, message: '😀'.repeat(LONG_TEXT_MAX / 2) })).ok).toBe(true);
+    expect(errorsOf({ ...help, message: '😀'.repeat(LONG_TEXT_MAX / 2) + 'я' })).toEqual({ message: 'too_long' });
   });
 });
 

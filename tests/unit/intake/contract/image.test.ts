@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { crc32, endsAsImage, PNG_SIGNATURE } from '../../../../src/intake/contract/image.ts';
-import type { UploadedFile } from '../../../../src/intake/server/types.ts';
+import type { UploadedFile } from '../../../../src/intake/contract/image.ts';
 import { jpeg, jpegWithExifThumbnail, png, pngChunk, polyglots, progressiveJpeg, webp, webpExtended } from '../../../support/images.ts';
 
 type ImageType = Exclude<UploadedFile['type'], 'application/octet-stream'>;

@@ -5,21 +5,21 @@ import { parseRequest } from '../../../../src/intake/server/parse.ts';
 import {
   choiceOptions,
   errorKeys,
-  fieldNames,
   FORM_ERROR,
   helpFor,
   hiddenFields,
-  kinds,
   multiValueFields,
   safetyAnswers,
   SHORT_VALUE_MAX,
   situations,
   textLimits,
-  validateFields,
 } from '../../../../src/intake/contract/fields.ts';
+import { fieldNames, validateFields } from '../../../../src/intake/contract/validate.ts';
+import { kinds } from '../../../../src/intake/contract/kinds.ts';
 import { MAX_SEALED_TEXT_CHARS, SEALED_FIELD, TICKET_FIELD } from '../../../../src/intake/contract/sealed.ts';
 import { checkSealed } from '../../../../src/intake/server/sealed.ts';
-import type { Kind, UploadedFile } from '../../../../src/intake/server/types.ts';
+import type { Kind } from '../../../../src/intake/contract/kinds.ts';
+import type { UploadedFile } from '../../../../src/intake/contract/image.ts';
 
 const limits = { maxBytes: 32 * 1024, maxParts: 64, maxFiles: 3, fileFields: { photos: 8 * 1024 } };
 const allNames = [...new Set([...fieldNames.help, ...fieldNames.missing, 'photos', '_form', '__proto__', 'constructor'])];
@@ -141,14 +141,12 @@ describe('properties', () => {
   });
 });
 
-// Issue 11: no field check is super-linear, and none runs a pattern on a value past its limit.
-// Values up to 1 MB built from the pieces that make backtracking patterns slow (the old e-mail
-// pattern took 17.8 s at 80,000 characters); each call is timed on its own.
+// Issue 11: no field check runs a pattern on a value past its limit, and every answer to a
+// long adversarial value is a known error. Values up to 1 MB built from the pieces that make
+// backtracking patterns slow (the old e-mail pattern took 17.8 s at 80,000 characters). That no
+// pattern can backtrack is patterns.test.ts (recheck on every regex); how long the endpoint takes
+// on such values is measured by `npm run attack`, not asserted here.
 const MB = 1024 * 1024;
-/** For a value past every cap (1 MB): linear work on it takes a few ms, quadratic minutes. */
-const LONG_MS = 250;
-/** For a value patterns may see (20,000 UTF-16 units at most): quadratic takes 0.3 s and more. */
-const SHORT_MS = 50;
 
 /** A run of one piece cut to `length` (which may split a surrogate pair), between two ends. */
 interface Run {
@@ -171,21 +169,6 @@ function runs(limit: number): fc.Arbitrary<Run> {
     length: fc.oneof(fc.constantFrom(limit - 1, limit, limit + 1, 2 * limit, 2 * limit + 1, 4 * limit, MB), fc.integer({ min: 1, max: MB })),
     end: fc.constantFrom(...ends),
   });
-}
-
-/**
- * The fastest of two tries: a pause of the machine makes one call slow, super-linear work
- * makes both. `run` must build its own input (a request body is read once).
- */
-async function timed<T>(run: () => T | Promise<T>, bound: number): Promise<{ value: T; ms: number }> {
-  let best = { value: undefined as T, ms: Number.POSITIVE_INFINITY };
-  for (let i = 0; i < 2 && best.ms >= bound; i++) {
-    const start = performance.now();
-    const value = await run();
-    const ms = performance.now() - start;
-    if (ms < best.ms) best = { value, ms };
-  }
-  return best;
 }
 
 // zod's maxLength counts code points, and first probes the whole value with this one-class
@@ -246,16 +229,14 @@ describe('properties: long adversarial values (issue 11)', () => {
     expect(await longestMatched(() => [/x/.test('abc'), 'abcd'.replace(/b/g, ''), 'a b c d e'.split(/ /), 'ab'.match(/a/)])).toBe(9);
   });
 
-  it('validateFields: each field gives its own error key or accepts, fast, and no pattern reads past twice its limit (in code points, as zod counts)', async () => {
+  it('validateFields: each field gives its own error key or accepts, and no pattern reads past twice its limit (in code points, as zod counts)', async () => {
     for (const { kind, field, limit, extra } of fieldCases) {
       await fc.assert(
         fc.asyncProperty(runs(limit), async (run) => {
           const value = textOf(run);
           const fields = fieldsOf({ ...validBase[kind], ...extra });
           fields.set(field, [value]);
-          const bound = value.length > 4 * limit ? LONG_MS : SHORT_MS;
-          const { value: result, ms } = await timed(() => validateFields(fields), bound);
-          expect(ms, `${field}: ${value.length} units`).toBeLessThan(bound);
+          const result = validateFields(fields);
           if (!result.ok) {
             const own = (hiddenFields as readonly string[]).includes(field) ? FORM_ERROR : field;
             expect(Object.keys(result.fields)).toEqual([own]);
@@ -270,20 +251,19 @@ describe('properties: long adversarial values (issue 11)', () => {
     }
   });
 
-  it('validateFields: a checkbox group of long adversarial values is refused fast', async () => {
+  it('validateFields: a checkbox group of long adversarial values is refused for that field alone', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...multiValueFields), runs(SHORT_VALUE_MAX), fc.integer({ min: 1, max: 3 }), async (field, run, count) => {
         const fields = fieldsOf(validBase.help);
         fields.set(field, Array.from({ length: count }, () => textOf(run)));
-        const { value: result, ms } = await timed(() => validateFields(fields), LONG_MS);
-        expect(ms).toBeLessThan(LONG_MS);
+        const result = validateFields(fields);
         expect(result.ok ? [] : Object.keys(result.fields)).toEqual([field]);
       }),
       { numRuns: 10 },
     );
   });
 
-  it('parseRequest: bodies at the byte and part caps, of adversarial runs, are read or refused fast', async () => {
+  it('parseRequest: bodies at the byte and part caps, of adversarial runs, are read or refused with an intake error', async () => {
     const caps = { maxBytes: MB, maxParts: 200, maxFiles: 3, fileFields: { photos: 256 * 1024 } };
     const boundary = 'x'.repeat(69) + 'Y';
     const opening = `--${boundary}\r\nContent-Disposition: form-data; name="message"\r\n\r\n`;
@@ -319,8 +299,7 @@ describe('properties: long adversarial values (issue 11)', () => {
           const request = new Request('http://localhost/', { method: 'POST', body: bytes, headers: { 'content-type': type } });
           return parseRequest(request, caps).catch((error: unknown) => error as Error);
         };
-        const { value: outcome, ms } = await timed(parse, LONG_MS);
-        expect(ms, `${type}: ${bytes.byteLength} bytes`).toBeLessThan(LONG_MS);
+        const outcome = await parse();
         if (outcome instanceof Error) expect(outcome).toBeInstanceOf(IntakeError);
         else expect(outcome.fields).toBeInstanceOf(Map);
       }),
@@ -328,7 +307,7 @@ describe('properties: long adversarial values (issue 11)', () => {
     );
   });
 
-  it('checkSealed: armor at its cap, malformed in every way, is refused fast and matched only within the cap', async () => {
+  it('checkSealed: armor at its cap, malformed in every way, is refused and matched only within the cap', async () => {
     const header = '-----BEGIN PGP MESSAGE-----\n\n';
     const armor = fc.record({
       line: fc.constantFrom('A'.repeat(76) + '\n', 'A'.repeat(77) + '\n', 'AAAA\r\n', 'A=\n', '=\n', '\r\n', ' \n', 'AAAA\r', '+/', '\n', '😀'),
@@ -340,8 +319,7 @@ describe('properties: long adversarial values (issue 11)', () => {
         const armored = header + fill(line, Math.max(0, size - header.length - end.length)) + end;
         const fields = fieldsOf({ kind: 'help', locale: 'en', consent: 'yes', reference: 'K7M2-PQ4X', [TICKET_FIELD]: 'x', [SEALED_FIELD]: armored });
         const check = () => checkSealed({ fields, files: [] }, []).then(() => undefined, (error: unknown) => error);
-        const { value: outcome, ms } = await timed(check, LONG_MS);
-        expect(ms, `${armored.length} units`).toBeLessThan(LONG_MS);
+        const outcome = await check();
         expect(outcome).toBeInstanceOf(SealedInvalidError);
         // The cap counts code points: an armor of astral characters is twice as many units.
         expect(await longestMatched(check)).toBeLessThanOrEqual(2 * MAX_SEALED_TEXT_CHARS);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { choiceWords, composeReport, fieldLabels, JSON_SEPARATOR, languageName, padText } from '../../../../src/intake/contract/report.ts';
-import { fieldNames, type Application, type HelpApplication, type MissingApplication } from '../../../../src/intake/contract/fields.ts';
+import {
+  fieldNames,
+  type Application,
+  type HelpApplication,
+  type MissingApplication,
+} from '../../../../src/intake/contract/validate.ts';
 
 const help: HelpApplication = {
   kind: 'help',

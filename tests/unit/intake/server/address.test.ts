@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, isAllowedOrigin } from '../../../../src/intake/server/http/address.ts';
+import { clientAddress } from '../../../../src/intake/server/http/address.ts';
+import { isAllowedOrigin } from '../../../../src/intake/server/origin.ts';
 
 describe('clientAddress', () => {
   it('uses the socket address unless proxies are trusted', () => {

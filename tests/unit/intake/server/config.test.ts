@@ -37,7 +37,7 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:4321',
       keys: { source: 'dev', dir: resolve('var/dev-keys') },
       mail: undefined,
-      limiterStore: { kind: 'memory' },
+      store: { kind: 'memory' },
       rateLimitSecretGenerated: true,
       rateLimitAddress: { tokens: 5, windowMs: 600_000, duration: '10 m' },
       rateLimitGlobal: { tokens: 300, windowMs: 3_600_000, duration: '1 h' },
@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       usedReferencesDir: resolve('var/references'),
       outboxRetrySeconds: 30,
       uploadFloorWindowMs: undefined,
+      botMinFillMs: 3000,
       devKeysDir: resolve('var/dev-keys'),
     });
     // Without PUBLIC_URL, the configured host and port in their loopback spellings, nothing else.
@@ -87,8 +88,10 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ ...process.env, RESEND_API_KEY: 're_x', STAFF_EMAILS: 'a@b.org', MAIL_FROM: 'c@d.org', MAIL_TIMEOUT_SECONDS: '3' }).mail?.timeoutMs).toBe(3000);
     expect(() => loadConfig({ MAIL_TIMEOUT_SECONDS: '0' })).toThrow(/MAIL_TIMEOUT_SECONDS/);
+    expect(loadConfig({ BOT_MIN_FILL_MS: '250' }).botMinFillMs).toBe(250);
+    for (const bad of ['-1', '2.5', '3 s', '60001']) expect(() => loadConfig({ BOT_MIN_FILL_MS: bad }), bad).toThrow(/BOT_MIN_FILL_MS/);
     expect(config.keys).toEqual({ source: 'env', armored: KEY });
-    expect(config.limiterStore).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
+    expect(config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(config.rateLimitAddress).toEqual({ tokens: 20, windowMs: 86_400_000, duration: '1 d' });
     expect(config.publicUrl).toBe('https://help.example.org');
     expect(config.rateLimitSecret).toBe(SECRET);
@@ -188,6 +191,16 @@ describe('loadConfig', () => {
   it('in production, names a guessable secret and an http mail URL with the other problems, at once', () => {
     const lines = problems({ ...production, MAIL_FROM: '', RATE_LIMIT_SECRET: 'x'.repeat(40), RESEND_BASE_URL: 'http://127.0.0.1:9' });
     expect(lines.map((l) => l.split(':')[0]).sort()).toEqual(['MAIL_FROM', 'RATE_LIMIT_SECRET', 'RESEND_BASE_URL']);
+  });
+
+  it('keeps the outbox in files unless OUTBOX_STORE=redis, which needs REDIS_URL and refuses Upstash\'s REST API, saying why', () => {
+    expect(loadConfig({}).outboxStore).toBe('file');
+    expect(loadConfig({ OUTBOX_STORE: 'redis', REDIS_URL: 'redis://127.0.0.1:6379' }).outboxStore).toBe('redis');
+    expect(problems({ OUTBOX_STORE: 'disk' })).toEqual(['OUTBOX_STORE: must be "file" or "redis"']);
+    expect(problems({ OUTBOX_STORE: 'redis' })).toEqual([expect.stringMatching(/^REDIS_URL: is required with OUTBOX_STORE=redis/)]);
+    const upstash = problems({ OUTBOX_STORE: 'redis', UPSTASH_REDIS_REST_URL: 'https://u.example.org', UPSTASH_REDIS_REST_TOKEN: 't' });
+    expect(upstash).toEqual([expect.stringMatching(/^REDIS_URL: .*not run over Upstash's REST API.*rediss:\/\//)]);
+    expect(describeConfig(loadConfig({ OUTBOX_STORE: 'redis', REDIS_URL: 'redis://:pw@127.0.0.1:6379' }))).toMatch(/Redis outbox/);
   });
 });
 

@@ -8,16 +8,16 @@ import {
   createMailer,
   createOutboxOnlyMailer,
   createResendMailer,
-  deliverKept,
   isOutboxOnly,
 } from '../../../../src/intake/server/delivery/mailer.ts';
+import { deliverKept } from '../../../../src/intake/server/delivery/deliver.ts';
 import { encryptApplication } from '../../../../src/intake/server/encrypt.ts';
 import { createMemoryLogger } from '../../../../src/intake/server/logger.ts';
 import { createOutbox, type Outbox } from '../../../../src/intake/server/delivery/outbox.ts';
 import type { Envelope } from '../../../../src/intake/server/types.ts';
 import { createGpgHome, type GpgHome } from '../../../support/gpg.ts';
 import { eccKeyPair } from '../../../support/keys.ts';
-import { startSink, type Sink } from '../../../support/sink.ts';
+import { startSink, type Sink } from '../../../../scripts/lib/sink.ts';
 
 const MARK_TEXT = 'МАРКЕР-ТЕКСТА: Светлана, склад в Подольске';
 const MARK_PHOTO = 'MARKER-PHOTO-BYTES-7f3a';
@@ -96,7 +96,7 @@ describe('createResendMailer through the real resend SDK', () => {
     // ...while staff, with their key, read both.
     expect((await gpg.decrypt(body.text)).toString('utf8')).toBe(MARK_TEXT);
     expect((await gpg.decrypt(attached)).toString('latin1')).toContain(MARK_PHOTO);
-    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'delivered', reference: 'K7M2-PQ4X', attempts: 1 }));
+    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'delivery.sent', reference: 'K7M2-PQ4X', attempts: 1 }));
   });
 
   it('reads RESEND_BASE_URL from the environment when no baseUrl is given', async () => {
@@ -104,9 +104,9 @@ describe('createResendMailer through the real resend SDK', () => {
     process.env['RESEND_BASE_URL'] = sink.url;
     try {
       const fromEnv = createResendMailer({ apiKey: 're_env', from: 'intake@example.org', to: ['staff@example.org'] });
-      const envelope = await keptEnvelope('ENV0-0001');
+      const envelope = await keptEnvelope('ENVS-2222');
       expect(await fromEnv.send(envelope)).toEqual({ ok: true, id: expect.stringMatching(/^sink-/) });
-      expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['ENV0-0001']);
+      expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['ENVS-2222']);
     } finally {
       if (saved === undefined) delete process.env['RESEND_BASE_URL'];
       else process.env['RESEND_BASE_URL'] = saved;
@@ -119,7 +119,7 @@ describe('createResendMailer through the real resend SDK', () => {
       RESEND_API_KEY: 're_cfg', RESEND_BASE_URL: `${sink.url}/`, MAIL_FROM: 'intake@example.org', STAFF_EMAILS: 'a@example.org,b@example.org',
     }));
     expect(isOutboxOnly(configured)).toBe(false);
-    expect((await configured.send(await keptEnvelope('CFG0-0001'))).ok).toBe(true);
+    expect((await configured.send(await keptEnvelope('CNFG-2222'))).ok).toBe(true);
     expect((sink.requests[0]?.body as { to: string[] }).to).toEqual(['a@example.org', 'b@example.org']);
   });
 });
@@ -140,7 +140,7 @@ describe('deliverKept when delivery fails', () => {
     const { envelope, outcome, kept, logger } = await failedDelivery();
     expect(outcome).toBe('kept');
     expect(kept).toEqual({ ...envelope, attempts: 1 });
-    const failure = logger.entries().find((e) => e['event'] === 'delivery_failed');
+    const failure = logger.entries().find((e) => e['event'] === 'delivery.failed');
     expect(failure).toMatchObject({ reference: 'K7M2-PQ4X', attempts: 1, error: expect.stringContaining('500') });
   });
 
@@ -159,7 +159,7 @@ describe('deliverKept when delivery fails', () => {
     expect(elapsed).toBeGreaterThanOrEqual(350);
     expect(sink.requests).toHaveLength(1);
     expect(kept).toEqual({ ...envelope, attempts: 1 });
-    expect(logger.entries().find((e) => e['event'] === 'delivery_failed')?.['error']).toMatch(/timeout/);
+    expect(logger.entries().find((e) => e['event'] === 'delivery.failed')?.['error']).toMatch(/timeout/);
   });
 
   it('counts attempts across failures', async () => {
@@ -192,7 +192,7 @@ describe('the outbox-only mailer', () => {
     expect(await mailer.send(envelope)).toEqual({ ok: false, error: 'outbox_only' });
     expect(await deliverKept({ envelope, outbox, mailer, logger })).toBe('kept');
     expect(await outbox.read(envelope.reference)).toEqual(envelope);
-    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'kept_in_outbox', dir: outbox.dir }));
+    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'delivery.kept', dir: outbox.dir }));
     expect(sink.requests).toHaveLength(0);
   });
 });

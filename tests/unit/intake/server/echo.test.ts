@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cutToLimit, formValues } from '../../../../src/intake/server/echo.ts';
-import { fieldNames, textLimits } from '../../../../src/intake/contract/fields.ts';
+import { fieldNames } from '../../../../src/intake/contract/validate.ts';
+import { textLimits } from '../../../../src/intake/contract/fields.ts';
 
 const fields = (entries: Record<string, string | string[]>) => new Map(Object.entries(entries).map(([k, v]) => [k, [v].flat()]));
 

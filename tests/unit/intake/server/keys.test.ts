@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../../src/intake/server/config.ts';
-import { describeKey, loadStaffKeys } from '../../../../src/intake/server/keys.ts';
+import { describeKey, loadStaffKeys } from '../../../../src/intake/server/keys/staff.ts';
 import { createMemoryLogger } from '../../../../src/intake/server/logger.ts';
 import { createGpgHome } from '../../../support/gpg.ts';
 import { eccKeyPair, revokedKeyPair, rsaKeyPair, signOnlyKeyPair, type TestKeyPair } from '../../../support/keys.ts';
@@ -46,7 +46,7 @@ describe('loadStaffKeys from a file or text', () => {
     const blocks = staff.armored.match(/-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g) ?? [];
     const reread = await Promise.all(blocks.map((armoredKey) => openpgp.readKey({ armoredKey })));
     expect(reread.map((k) => k.getFingerprint().toUpperCase())).toEqual(staff.fingerprints);
-    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'staff_keys_loaded', source: 'file', count: 2 }));
+    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'keys.loaded', source: 'file', count: 2 }));
   });
 
   it('reads keys given as text, and drops duplicates', async () => {
@@ -91,7 +91,7 @@ describe('loadStaffKeys from a file or text', () => {
     const soon = await eccKeyPair({ keyExpirationTime: 10 * 86_400 });
     const logger = createMemoryLogger();
     await loadStaffKeys(loadConfig({ STAFF_PGP_KEYS: soon.publicKey }), logger);
-    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'staff_keys_expiring', fingerprints: [soon.fingerprint] }));
+    expect(logger.entries()).toContainEqual(expect.objectContaining({ event: 'keys.expiring', fingerprints: [soon.fingerprint] }));
   });
 
   it('describes a key: fingerprint, algorithm, creation, expiry', async () => {
@@ -117,8 +117,8 @@ describe('loadStaffKeys with the generated dev pair', () => {
     expect(second.fingerprints).toEqual(first.fingerprints);
     expect((await stat(join(devDir, 'staff.sec.asc'))).mode & 0o777).toBe(0o600);
     const events = logger.entries().map((e) => e['event']);
-    expect(events.filter((e) => e === 'dev_keys_generated')).toHaveLength(1);
-    expect(events.filter((e) => e === 'dev_keys_in_use')).toHaveLength(2);
+    expect(events.filter((e) => e === 'keys.dev_generated')).toHaveLength(1);
+    expect(events.filter((e) => e === 'keys.dev_in_use')).toHaveLength(2);
     const published = await openpgp.readKey({ armoredKey: await readFile(join(devDir, 'staff.pub.asc'), 'utf8') });
     expect(published.getFingerprint().toUpperCase()).toBe(first.fingerprints[0]);
     expect(published.keyPacket.version).toBe(4);
@@ -134,7 +134,7 @@ describe('loadStaffKeys with the generated dev pair', () => {
     const devDir = join(dir, 'dev-processes');
     const script = `
       const { loadConfig } = await import(${JSON.stringify(resolve('src/intake/server/config.ts'))});
-      const { loadStaffKeys } = await import(${JSON.stringify(resolve('src/intake/server/keys.ts'))});
+      const { loadStaffKeys } = await import(${JSON.stringify(resolve('src/intake/server/keys/staff.ts'))});
       const { createMemoryLogger } = await import(${JSON.stringify(resolve('src/intake/server/logger.ts'))});
       const staff = await loadStaffKeys(loadConfig({ DEV_KEYS_DIR: ${JSON.stringify(devDir)} }), createMemoryLogger());
       process.stdout.write(staff.fingerprints[0]);`;

@@ -10,7 +10,7 @@ describe('logger', () => {
     const chunks: string[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
     const logger = createLogger(stream);
-    logger.info('delivered', { reference: 'K7M2-PQ4X', kind: 'help', duration_ms: 12.7, attempts: 1 });
+    logger.info('delivery.sent', { reference: 'K7M2-PQ4X', kind: 'help', duration_ms: 12.7, attempts: 1 });
     logger.error('outbox_unavailable', { error: 'ENOTDIR' });
     const lines = chunks.join('').split('\n');
     expect(lines.pop()).toBe('');
@@ -19,7 +19,7 @@ describe('logger', () => {
     expect(first).toEqual({
       time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       level: 'info',
-      event: 'delivered',
+      event: 'delivery.sent',
       reference: 'K7M2-PQ4X',
       kind: 'help',
       duration_ms: 13,
@@ -30,10 +30,10 @@ describe('logger', () => {
 
   it('drops keys that are not whitelisted, and counts them', () => {
     const logger = createMemoryLogger();
-    logger.warn('delivery_failed', { reference: 'K7M2-PQ4X', text: CONTENT, fields: { name: CONTENT }, email: 'a@b.org' });
+    logger.warn('delivery.failed', { reference: 'K7M2-PQ4X', text: CONTENT, fields: { name: CONTENT }, email: 'a@b.org' });
     expect(logger.lines.join('\n')).not.toContain('ферме');
     expect(logger.lines.join('\n')).not.toContain('a@b.org');
-    expect(logger.entries()[0]).toMatchObject({ event: 'delivery_failed', reference: 'K7M2-PQ4X', dropped: 3 });
+    expect(logger.entries()[0]).toMatchObject({ event: 'delivery.failed', reference: 'K7M2-PQ4X', dropped: 3 });
   });
 
   it('drops whitelisted keys whose values do not have the expected shape', () => {
@@ -53,7 +53,7 @@ describe('logger', () => {
 
   it('keeps free-text errors short and on one line', () => {
     const logger = createMemoryLogger();
-    logger.warn('delivery_failed', { error: `first line\nsecond ${'x'.repeat(500)}` });
+    logger.warn('delivery.failed', { error: `first line\nsecond ${'x'.repeat(500)}` });
     const error = logger.entries()[0]?.['error'] as string;
     expect(error).not.toContain('\n');
     expect(error.length).toBeLessThanOrEqual(201);

@@ -33,7 +33,8 @@ async function killWhileKeeping(target: string, delay: number): Promise<void> {
     const body = ${JSON.stringify('-----BEGIN PGP MESSAGE-----\n')} + 'A'.repeat(4_000_000);
     process.stdout.write('ready');
     for (let i = 0; ; i++) {
-      const reference = 'CRSH-' + String(i).padStart(4, '0');
+      // A real reference for each: the outbox takes no other (digits 2-9 only, no 0 or 1).
+      const reference = 'CRSH-' + [...i.toString(8).padStart(4, '0')].map((d) => '23456789'[Number(d)]).join('');
       await outbox.keep({ reference, kind: 'help', createdAt: new Date().toISOString(), armored: body, attachments: [], attempts: 0 });
     }`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -63,27 +64,27 @@ describe('outbox', () => {
   it('keeps, lists oldest first, reads, updates and removes envelopes', async () => {
     const outbox = createOutbox(dir);
     expect(await outbox.list()).toEqual([]);
-    const newest = envelope('CCCC-0003', '2025-11-25T12:00:00.000Z');
-    const oldest = envelope('BBBB-0002', '2025-11-24T08:00:00.000Z');
-    const middle = envelope('AAAA-0001', '2025-11-25T09:00:00.000Z');
+    const newest = envelope('CCCC-4444', '2025-11-25T12:00:00.000Z');
+    const oldest = envelope('BBBB-3333', '2025-11-24T08:00:00.000Z');
+    const middle = envelope('AAAA-2222', '2025-11-25T09:00:00.000Z');
     for (const e of [newest, oldest, middle]) await outbox.keep(e);
-    expect(await outbox.list()).toEqual(['BBBB-0002', 'AAAA-0001', 'CCCC-0003']);
-    expect(await outbox.read('AAAA-0001')).toEqual(middle);
+    expect(await outbox.list()).toEqual(['BBBB-3333', 'AAAA-2222', 'CCCC-4444']);
+    expect(await outbox.read('AAAA-2222')).toEqual(middle);
     await outbox.update({ ...middle, attempts: 3 });
-    expect((await outbox.read('AAAA-0001'))?.attempts).toBe(3);
+    expect((await outbox.read('AAAA-2222'))?.attempts).toBe(3);
     // An update keeps its place in the queue.
-    expect(await outbox.list()).toEqual(['BBBB-0002', 'AAAA-0001', 'CCCC-0003']);
-    await outbox.remove('AAAA-0001');
-    await outbox.remove('AAAA-0001');
-    expect(await outbox.read('AAAA-0001')).toBeNull();
-    expect(await outbox.list()).toEqual(['BBBB-0002', 'CCCC-0003']);
+    expect(await outbox.list()).toEqual(['BBBB-3333', 'AAAA-2222', 'CCCC-4444']);
+    await outbox.remove('AAAA-2222');
+    await outbox.remove('AAAA-2222');
+    expect(await outbox.read('AAAA-2222')).toBeNull();
+    expect(await outbox.list()).toEqual(['BBBB-3333', 'CCCC-4444']);
     expect((await stat(dir)).mode & 0o777).toBe(0o700);
-    expect((await stat(join(dir, 'BBBB-0002.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'BBBB-3333.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('never resurrects a removed envelope on update', async () => {
     const outbox = createOutbox(dir);
-    const e = envelope('GONE-0001');
+    const e = envelope('AWAY-2222');
     await outbox.keep(e);
     await outbox.remove(e.reference);
     await outbox.update({ ...e, attempts: 1 });
@@ -92,23 +93,23 @@ describe('outbox', () => {
 
   it('never overwrites a kept envelope with another of the same reference', async () => {
     const outbox = createOutbox(dir);
-    const first = envelope('SAME-0001');
+    const first = envelope('SAME-2222');
     await outbox.keep(first);
-    await expect(outbox.keep(envelope('SAME-0001'))).rejects.toBeInstanceOf(UnavailableError);
-    expect(await outbox.read('SAME-0001')).toEqual(first);
-    expect(await readdir(dir)).toEqual(['SAME-0001.json']);
+    await expect(outbox.keep(envelope('SAME-2222'))).rejects.toBeInstanceOf(UnavailableError);
+    expect(await outbox.read('SAME-2222')).toEqual(first);
+    expect(await readdir(dir)).toEqual(['SAME-2222.json']);
   });
 
   it('names files only after valid reference codes', async () => {
     const outbox = createOutbox(dir);
     await expect(outbox.keep(envelope('../../etc/x'))).rejects.toThrow();
-    await expect(outbox.keep({ ...envelope('GOOD-0001'), reference: 'lower-case' })).rejects.toThrow();
+    await expect(outbox.keep({ ...envelope('NEAT-2222'), reference: 'lower-case' })).rejects.toThrow();
     await expect(outbox.read('../outbox/X')).rejects.toThrow(TypeError);
     await expect(outbox.remove('A/B')).rejects.toThrow(TypeError);
     await writeFile(join(root, 'evil.json'), '{}');
-    await outbox.keep(envelope('GOOD-0001'));
+    await outbox.keep(envelope('NEAT-2222'));
     await writeFile(join(dir, 'notes.txt'), 'ignored');
-    expect(await outbox.list()).toEqual(['GOOD-0001']);
+    expect(await outbox.list()).toEqual(['NEAT-2222']);
   });
 
   it('writes only ciphertext to disk', async () => {
@@ -130,7 +131,7 @@ describe('outbox', () => {
     const file = join(root, 'a-file');
     await writeFile(file, 'not a directory');
     const outbox = createOutbox(join(file, 'outbox'));
-    const error = await outbox.keep(envelope('FAIL-0001')).catch((e: unknown) => e);
+    const error = await outbox.keep(envelope('BUST-2222')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).status).toBe(503);
     expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ENOTDIR');
@@ -138,24 +139,24 @@ describe('outbox', () => {
 
   it('ignores temp files, and cleans those older than an hour', async () => {
     const outbox = createOutbox(dir);
-    await outbox.keep(envelope('KEPT-0001'));
-    const stale = join(dir, '.STALE-0001.0123456789ab.tmp');
-    const fresh = join(dir, '.FRESH-0001.0123456789ab.tmp');
+    await outbox.keep(envelope('KEPT-2222'));
+    const stale = join(dir, '.AGED-2222.0123456789ab.tmp');
+    const fresh = join(dir, '.NEWR-2222.0123456789ab.tmp');
     await writeFile(stale, '{"partial":');
     await writeFile(fresh, '{"partial":');
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     await utimes(stale, twoHoursAgo, twoHoursAgo);
-    expect(await outbox.list()).toEqual(['KEPT-0001']);
-    expect((await readdir(dir)).sort()).toEqual(['.FRESH-0001.0123456789ab.tmp', 'KEPT-0001.json']);
+    expect(await outbox.list()).toEqual(['KEPT-2222']);
+    expect((await readdir(dir)).sort()).toEqual(['.NEWR-2222.0123456789ab.tmp', 'KEPT-2222.json']);
   });
 
   it('never shows a partial file to a reader while a large envelope is written', async () => {
     const outbox = createOutbox(dir);
-    const big = envelope('BIG0-0001', '2025-11-25T10:00:00.000Z', 8_000_000);
+    const big = envelope('HUGE-2222', '2025-11-25T10:00:00.000Z', 8_000_000);
     let writing = true;
     const reader = (async () => {
       while (writing) {
-        const found = await outbox.read('BIG0-0001');
+        const found = await outbox.read('HUGE-2222');
         if (found !== null) {
           expect(found.armored).toBe(big.armored);
         }
@@ -165,7 +166,7 @@ describe('outbox', () => {
     await outbox.keep(big);
     writing = false;
     await reader;
-    expect((await outbox.read('BIG0-0001'))?.armored).toBe(big.armored);
+    expect((await outbox.read('HUGE-2222'))?.armored).toBe(big.armored);
   });
 
   it('leaves only complete envelopes when the writing process is killed mid-write', async () => {

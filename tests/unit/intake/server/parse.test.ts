@@ -4,7 +4,8 @@ import { IntakeError, TooLargeError, UnsupportedMediaTypeError, ValidationError 
 import { parseRequest, type BodyLimits } from '../../../../src/intake/server/parse.ts';
 import { jpeg, png } from '../../../support/images.ts';
 import { bodyLimits } from '../../../../src/intake/server/pipeline.ts';
-import { textLimits, validateFields } from '../../../../src/intake/contract/fields.ts';
+import { textLimits } from '../../../../src/intake/contract/fields.ts';
+import { validateFields } from '../../../../src/intake/contract/validate.ts';
 
 const limits: BodyLimits = { maxBytes: 64 * 1024, maxParts: 50, maxFiles: 3, fileFields: { photos: 16 * 1024, sealed_photos: 20 * 1024 } };
 const URL_ = 'http://localhost/api/applications';

@@ -3,18 +3,16 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLimiter } from '../../../../src/intake/server/ratelimit/memory.ts';
+import { addressGroup, addressKey } from '../../../../src/intake/server/ratelimit/address.ts';
 import {
-  addressGroup,
-  addressKey,
   checkLimits,
   checkRefusals,
   countRefusal,
   createLimiters,
-  createLimiterStore,
-  parseRate,
-  type LimiterStore,
 } from '../../../../src/intake/server/ratelimit/limiters.ts';
-import { createRedisAdapter } from '../../../../src/intake/server/ratelimit/redis.ts';
+import { openStore, type Store } from '../../../../src/intake/server/store/store.ts';
+import { parseRate } from '../../../../src/intake/server/ratelimit/rates.ts';
+import { createRedisAdapter } from '../../../../src/intake/server/store/redis.ts';
 import type { Limiter, Logger } from '../../../../src/intake/server/types.ts';
 import { startRedis, type RunningRedis } from '../../../support/redis.ts';
 
@@ -139,7 +137,7 @@ describe('memory limiter', () => {
 });
 
 describe('checkLimits (in-process store)', () => {
-  const store = createLimiterStore({ kind: 'memory' });
+  const store = openStore({ kind: 'memory' });
 
   it('refuses past the address limit, with a Retry-After, per kind, blaming the address', async () => {
     const limiters = createLimiters(store, { address: '2/10m', global: '100/1h' });
@@ -182,7 +180,7 @@ describe('checkLimits (in-process store)', () => {
   });
 
   it('limits in memory when the store throws, and says so once per interval without the address', async () => {
-    const broken = { kind: 'redis', client: brokenRunner(), ready: () => Promise.resolve(false), close: () => Promise.resolve() } as unknown as LimiterStore;
+    const broken = { kind: 'redis', client: brokenRunner(), ready: () => Promise.resolve(false), close: () => Promise.resolve() } as unknown as Store;
     const log = recordingLogger();
     const limiters = createLimiters(broken, { address: '2/10m', logger: log, logIntervalMs: 100 });
     const results = [];
@@ -206,12 +204,12 @@ function brokenRunner() {
 
 describe('Redis store (real redis-server)', () => {
   let redis: RunningRedis;
-  let store: LimiterStore;
+  let store: Store;
   const logger = recordingLogger();
 
   beforeAll(async () => {
     redis = await startRedis();
-    store = createLimiterStore({ kind: 'redis', url: redis.url }, logger);
+    store = openStore({ kind: 'redis', url: redis.url }, logger);
     expect(await store.ready(5000)).toBe(true);
   });
 
@@ -263,7 +261,7 @@ describe('Redis store (real redis-server)', () => {
 
 describe('Redis store outages', () => {
   const started: RunningRedis[] = [];
-  const stores: LimiterStore[] = [];
+  const stores: Store[] = [];
 
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((s) => s.close()));
@@ -274,7 +272,7 @@ describe('Redis store outages', () => {
     const first = await startRedis();
     started.push(first);
     const logger = recordingLogger();
-    const store = createLimiterStore({ kind: 'redis', url: first.url }, logger);
+    const store = openStore({ kind: 'redis', url: first.url }, logger);
     stores.push(store);
     expect(await store.ready(5000)).toBe(true);
     const limiters = createLimiters(store, { address: '5/10m', prefix: `outage-${randomUUID()}`, logger, logIntervalMs: 200 });
@@ -305,7 +303,7 @@ describe('Redis store outages', () => {
     const redis = await startRedis();
     started.push(redis);
     const logger = recordingLogger();
-    const store = createLimiterStore({ kind: 'redis', url: redis.url }, logger);
+    const store = openStore({ kind: 'redis', url: redis.url }, logger);
     stores.push(store);
     expect(await store.ready(5000)).toBe(true);
     const limiters = createLimiters(store, { address: '1/10m', timeoutMs: 300, prefix: `hung-${randomUUID()}` });

@@ -1,11 +1,12 @@
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeysChangedError, SealedInvalidError } from '../../../../src/intake/server/errors.ts';
-import { serverPgp as pgp } from '../../../../src/intake/server/keys.ts';
+import { serverPgp as pgp } from '../../../../src/intake/server/pgp.ts';
 import { encryptPhoto, encryptText } from '../../../../src/intake/contract/pgp.ts';
 import { checkSealed, encryptionKeyIds, isSealedRequest } from '../../../../src/intake/server/sealed.ts';
 import { MAX_SEALED_PHOTO_BYTES } from '../../../../src/intake/contract/sealed.ts';
-import type { RawSubmission, UploadedFile } from '../../../../src/intake/server/types.ts';
+import type { RawSubmission } from '../../../../src/intake/server/types.ts';
+import type { UploadedFile } from '../../../../src/intake/contract/image.ts';
 import { createGpgHome, type GpgHome } from '../../../support/gpg.ts';
 import { jpeg, png } from '../../../support/images.ts';
 import { eccKeyPair, rsaKeyPair, type TestKeyPair } from '../../../support/keys.ts';

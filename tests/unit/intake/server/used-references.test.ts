@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisAdapter, type RedisAdapter } from '../../../../src/intake/server/ratelimit/redis.ts';
+import { createRedisAdapter, type RedisAdapter } from '../../../../src/intake/server/store/redis.ts';
 import { isReference } from '../../../../src/intake/contract/reference.ts';
 import { checkTicket, issueReference, TICKET_TTL_MS } from '../../../../src/intake/server/ticket.ts';
 import {
@@ -64,7 +64,7 @@ function contract(make: () => UsedReferences) {
 
   it('lets exactly one of many concurrent claims of a code win', async () => {
     const records = make();
-    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => records.claim('RACE-CODE', digestOf([`c${i}`]))));
+    const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => records.claim('RACE-CASE', digestOf([`c${i}`]))));
     expect(claims.filter((c) => c === 'new')).toHaveLength(1);
     expect(claims.filter((c) => c === 'taken')).toHaveLength(19);
   });
@@ -131,8 +131,8 @@ describe('used references in Redis (real redis-server)', () => {
     let failures = 0;
     const files = createFileUsedReferences(mkdtempSync(join(tmpdir(), 'refs-')), SECRET);
     const records = resilientUsedReferences(createStoreUsedReferences(client, SECRET), files, () => failures++);
-    expect(await records.claim('DOWN-CODE', digestOf(['a']))).toBe('new');
-    expect(await records.claim('DOWN-CODE', digestOf(['b']))).toBe('taken');
+    expect(await records.claim('DEAD-CASE', digestOf(['a']))).toBe('new');
+    expect(await records.claim('DEAD-CASE', digestOf(['b']))).toBe('taken');
     expect(failures).toBe(2);
     await client.close();
   });

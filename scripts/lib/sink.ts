@@ -11,6 +11,8 @@ export interface SinkRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** When the whole request had arrived (Date.now()). */
+  at: number;
 }
 
 export type SinkMode = 'ok' | 'fail' | 'hang';
@@ -53,6 +55,7 @@ export async function startSink(): Promise<Sink> {
         path: request.url ?? '',
         headers: request.headers,
         body: text === '' ? null : JSON.parse(text),
+        at: Date.now(),
       });
       if (sink.mode === 'hang') return;
       if (sink.mode === 'fail') {

@@ -47,21 +47,41 @@ function toArgument(value: unknown): string {
   return JSON.stringify(value) ?? '';
 }
 
-/** Connects to `url` (redis:// or rediss://) and returns the adapter. */
-export function createRedisAdapter(url: string, options: RedisAdapterOptions = {}): RedisAdapter {
+/** Events a connection logs when Redis goes away and when it is back (one pair per user of it). */
+export interface ConnectionEvents {
+  down: string;
+  up: string;
+}
+
+/**
+ * An ioredis connection that refuses commands at once while Redis is down (nothing queued, no
+ * retries) and reconnects in the background, logging once when it goes and once when it is back.
+ * `closing()` tells it that a close is on purpose, so that one is not logged.
+ */
+export function openRedisConnection(
+  url: string,
+  options: RedisAdapterOptions & { events?: ConnectionEvents; closing?: () => boolean } = {},
+): Redis {
   const { connectTimeoutMs = 1000, commandTimeoutMs = 1000, maxReconnectDelayMs = 2000 } = options;
   const client = new Redis(url, {
     connectTimeout: connectTimeoutMs,
     commandTimeout: commandTimeoutMs,
-    // While Redis is down a command is refused at once instead of queued: callers fail open
-    // without waiting, and nothing piles up. (Checks in the first milliseconds, before the first
-    // connection is ready, are let through the same way.)
+    // While Redis is down a command is refused at once instead of queued: callers decide without
+    // waiting (the limits fail open, the outbox answers 503), and nothing piles up. (Checks in the
+    // first milliseconds, before the first connection is ready, are let through the same way.)
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 100, maxReconnectDelayMs),
   });
+  watchConnection(client, options.logger, options.closing ?? (() => false), options.events);
+  return client;
+}
+
+/** Connects to `url` (redis:// or rediss://) and returns the adapter. */
+export function createRedisAdapter(url: string, options: RedisAdapterOptions = {}): RedisAdapter {
+  const { connectTimeoutMs = 1000 } = options;
   let closing = false;
-  watchConnection(client, options.logger, () => closing);
+  const client = openRedisConnection(url, { ...options, closing: () => closing });
   // Upstash's hash of a script → the hash of the script as sent to Redis. Learnt on `eval`, so
   // the first call per script costs one NOSCRIPT round trip, and every later one is an EVALSHA.
   const hashes = new Map<string, string>();
@@ -83,7 +103,8 @@ export function createRedisAdapter(url: string, options: RedisAdapterOptions = {
   };
 }
 
-function whenReady(client: Redis, timeoutMs: number): Promise<boolean> {
+/** Resolves true once `client` is connected, false if not within `timeoutMs`. */
+export function whenReady(client: Redis, timeoutMs: number): Promise<boolean> {
   if (client.status === 'ready') return Promise.resolve(true);
   return new Promise((resolve) => {
     const onReady = () => {
@@ -99,12 +120,17 @@ function whenReady(client: Redis, timeoutMs: number): Promise<boolean> {
 }
 
 /** Logs once when Redis goes away (lost connection or failed attempt) and once when it is back. */
-function watchConnection(client: Redis, logger: Logger | undefined, closing: () => boolean): void {
+function watchConnection(
+  client: Redis,
+  logger: Logger | undefined,
+  closing: () => boolean,
+  events: ConnectionEvents = { down: 'ratelimit.redis_down', up: 'ratelimit.redis_up' },
+): void {
   let down = false;
   const wentDown = (reason: string) => {
     if (down || closing()) return;
     down = true;
-    logger?.warn('ratelimit.redis_down', { error: reason });
+    logger?.warn(events.down, { error: reason });
   };
   // Without an `error` listener ioredis prints every failed attempt to the console.
   client.on('error', (error: Error) => wentDown(error.message));
@@ -112,6 +138,6 @@ function watchConnection(client: Redis, logger: Logger | undefined, closing: () 
   client.on('ready', () => {
     if (!down) return;
     down = false;
-    logger?.info('ratelimit.redis_up');
+    logger?.info(events.up);
   });
 }

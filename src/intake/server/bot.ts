@@ -1,0 +1,15 @@
+import { SHORT_VALUE_MAX } from '../contract/fields.ts';
+
+const WHOLE_NUMBER = /^\d{1,9}$/;
+
+/**
+ * True for what is almost surely a bot: the hidden `website` field filled in, or the form sent
+ * faster than a person can read it (`filled_ms`, set by the island; absent without JS).
+ * The caller answers bots as if all went well and drops the submission.
+ */
+export function isBot(fields: Map<string, string[]>, minFillMs = 3000): boolean {
+  if ((fields.get('website') ?? []).some((v) => v !== '')) return true;
+  const value = fields.get('filled_ms')?.[0];
+  const filled = value !== undefined && value.length <= SHORT_VALUE_MAX ? value.trim() : undefined;
+  return filled !== undefined && WHOLE_NUMBER.test(filled) && Number(filled) < minFillMs;
+}
