@@ -70,7 +70,7 @@ describe('content files', () => {
       Object.fromEntries(mdFiles(`content/faq/${locale}`).map((f) => [f.split('/').pop(), faqSchema.parse(frontmatter(f)).order]));
     const [first = '', ...others] = readdirSync('content/faq');
     for (const locale of others) expect(orders(locale), locale).toEqual(orders(first));
-    const places = Object.values(orders(first)).sort((a, b) => a - b);
+    const places = (Object.values(orders(first)) as number[]).sort((a, b) => a - b);
     expect(places).toEqual(places.map((_, i) => i + 1));
   });
   it('pages and news parse in every locale that has them, and only locales of the table have content', () => {
