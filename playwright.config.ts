@@ -15,6 +15,9 @@ export default defineConfig({
   forbidOnly: isCI,
   retries: 0,
   timeout: 60_000,
+  // A send in the island fetches keys, loads OpenPGP and encrypts before anything is shown: on two
+  // busy cores that can pass the default 5 s of an expectation without anything being wrong.
+  expect: { timeout: 15_000 },
   reporter: 'list',
   use: {
     ...devices['Desktop Chrome'],

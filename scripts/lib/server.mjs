@@ -43,7 +43,24 @@ export function freePort() {
  * @returns {Promise<RunningServer>}
  */
 export async function startServer(env = {}, options = {}) {
-  const port = options.port ?? (await freePort());
+  // A free port can be taken by another process before the server listens on it: try another.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, { ...options, port: options.port ?? (await freePort()) });
+    } catch (error) {
+      const taken = /EADDRINUSE/.test(String(error));
+      if (!taken || options.port !== undefined || attempt >= 3) throw error;
+    }
+  }
+}
+
+/**
+ * @param {Record<string, string>} env
+ * @param {{ varDir?: string, port: number }} options
+ * @returns {Promise<RunningServer>}
+ */
+async function startOnce(env, options) {
+  const port = options.port;
   const varDir = options.varDir ?? mkdtempSync(join(tmpdir(), 'alt-var-'));
   const child = spawn('node', ['scripts/serve.mjs'], {
     cwd: ROOT,
