@@ -53,6 +53,10 @@ test('every page over HTTP: its status, language and direction, one h1, the quic
     }
     const headings = tags.filter((t) => t.name === 'h1').length;
     if (headings !== 1) found.push(`${headings} h1`);
+    // One policy per page: a form page's own (same-origin, so its post carries our Origin) or none.
+    const referrers = tags.filter((t) => t.name === 'meta' && t.attrs.get('name') === 'referrer').map((t) => t.attrs.get('content'));
+    const referrer = FORM_PAGE.test(path) ? 'same-origin' : 'no-referrer';
+    if (status === 200 && (referrers.length !== 1 || referrers[0] !== referrer)) found.push(`referrer policies ${JSON.stringify(referrers)}, not one "${referrer}"`);
     const exit = tags.find((t) => t.name === 'a' && (t.attrs.get('class') ?? '').split(/\s+/).includes('quick-exit__button'));
     if (exit?.attrs.get('href') !== locale.exitUrl) found.push(`quick exit to ${exit?.attrs.get('href')}, not ${locale.exitUrl}`);
     if (status === 404 && !html.includes(`<h1>${notFound(code)}</h1>`)) found.push('the 404 is not in the language of its path');

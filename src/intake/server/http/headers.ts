@@ -24,7 +24,7 @@ export const contentSecurityPolicy = [
 // Every powerful feature off: the site needs none (names Chromium does not know only add console noise).
 const permissionsPolicy = [
   'camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'hid', 'midi',
-  'accelerometer', 'gyroscope', 'magnetometer', 'ambient-light-sensor', 'display-capture',
+  'accelerometer', 'gyroscope', 'magnetometer', 'display-capture',
   'browsing-topics', 'idle-detection', 'publickey-credentials-get', 'screen-wake-lock',
   'xr-spatial-tracking', 'autoplay', 'encrypted-media', 'picture-in-picture',
 ].map((feature) => `${feature}=()`).join(', ');
