@@ -93,3 +93,13 @@ export async function startSink(): Promise<Sink> {
     close: down,
   });
 }
+
+/** How many requests the sink got per reference (the Idempotency-Key the mailer sends). */
+export function sendsPerReference(sink: Sink): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const r of sink.requests) {
+    const reference = String(r.headers['idempotency-key']);
+    counts.set(reference, (counts.get(reference) ?? 0) + 1);
+  }
+  return counts;
+}

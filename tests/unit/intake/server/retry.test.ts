@@ -9,7 +9,7 @@ import { createMemoryLogger } from '../../../../src/intake/server/logger.ts';
 import { createOutbox, type Outbox } from '../../../../src/intake/server/delivery/outbox.ts';
 import { backoffSeconds, flushOutbox, startRetryLoop } from '../../../../src/intake/server/delivery/retry.ts';
 import type { Envelope } from '../../../../src/intake/server/types.ts';
-import { startSink, type Sink } from '../../../../scripts/lib/sink.ts';
+import { sendsPerReference, startSink, type Sink } from '../../../../scripts/lib/sink.ts';
 
 let sink: Sink;
 let root: string;
@@ -46,15 +46,7 @@ function mailer() {
   return createResendMailer({ apiKey: 're_test', baseUrl: sink.url, from: 'intake@example.org', to: ['staff@example.org'], timeoutMs: 2_000 });
 }
 
-/** How many requests the sink got per reference (the Idempotency-Key). */
-function sends(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of sink.requests) {
-    const reference = String(r.headers['idempotency-key']);
-    counts.set(reference, (counts.get(reference) ?? 0) + 1);
-  }
-  return counts;
-}
+const sends = () => sendsPerReference(sink);
 
 /** For vi.waitFor: the loop's timers are tens of ms, a busy machine may take seconds. */
 const eventually = { timeout: 10_000, interval: 20 };

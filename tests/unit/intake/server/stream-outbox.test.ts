@@ -36,7 +36,7 @@ import { helpSample } from '../../../../scripts/lib/samples.mjs';
 import type { Envelope, Mailer } from '../../../../src/intake/server/types.ts';
 import { eccKeyPair } from '../../../support/keys.ts';
 import { startRedis, type RunningRedis } from '../../../support/redis.ts';
-import { startSink, type Sink } from '../../../../scripts/lib/sink.ts';
+import { sendsPerReference, startSink, type Sink } from '../../../../scripts/lib/sink.ts';
 
 let redis: RunningRedis;
 let sink: Sink;
@@ -113,15 +113,7 @@ function mailer(timeoutMs = 2_000): Mailer {
   return createResendMailer({ apiKey: 're_test', baseUrl: sink.url, from: 'intake@example.org', to: ['staff@example.org'], timeoutMs });
 }
 
-/** Requests the sink got, per Idempotency-Key (= reference). */
-function sends(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of sink.requests) {
-    const reference = String(r.headers['idempotency-key']);
-    counts.set(reference, (counts.get(reference) ?? 0) + 1);
-  }
-  return counts;
-}
+const sends = () => sendsPerReference(sink);
 
 /** Every key of this test's outbox, with its expiry in ms (-1: none). */
 async function keysLeft(): Promise<Map<string, number>> {
