@@ -21,6 +21,9 @@ export default getViteConfig({
     // Real services (redis-server, gpg, key generation) are slow to start on 2 cores.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Most of the time in these files is waiting (redis-server, gpg, timers of the retry loop and
+    // the upload gate), not CPU: four files at once on two cores take half the time of one per core.
+    maxWorkers: 4,
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.{ts,tsx}'], exclude: [`${island}/**`] } },
       {

@@ -52,6 +52,7 @@ const uploads = createGate({
   trustProxy: config.trustProxy,
   floor: config.uploadFloorWindowMs === undefined ? defaultFloor : { ...defaultFloor, windowMs: config.uploadFloorWindowMs },
   logger,
+  logIntervalMs: config.logCountMs,
 });
 
 // Timeouts are checked every second (Node's default is 30 s, which would let a slow client
@@ -80,7 +81,7 @@ function misspelled(req, res, target) {
 }
 
 // Slow clients (slowloris) must not hold connections: bound header and whole-request time.
-server.headersTimeout = 20_000;
+server.headersTimeout = config.headersTimeoutMs;
 server.requestTimeout = REQUEST_TIMEOUT_MS;
 server.keepAliveTimeout = 5_000;
 server.maxHeadersCount = 100;

@@ -68,6 +68,8 @@ const VARIABLES = [
   'MAIL_TIMEOUT_SECONDS',
   'UPLOAD_FLOOR_WINDOW_SECONDS',
   'BOT_MIN_FILL_MS',
+  'HEADERS_TIMEOUT_SECONDS',
+  'LOG_COUNT_SECONDS',
   'OUTBOX_DIR',
   'OUTBOX_STORE',
   'USED_REFERENCES_DIR',
@@ -163,6 +165,10 @@ const rawSchema = z.strictObject({
   UPLOAD_FLOOR_WINDOW_SECONDS: integer(1, 60).optional(),
   // A post from the island filled faster than this is a bot's (src/intake/server/bot.ts); tests set it short.
   BOT_MIN_FILL_MS: integer(0, 60_000).default(3000),
+  // A client that has not sent its whole request head by then is cut off (slowloris).
+  HEADERS_TIMEOUT_SECONDS: integer(2, 120).default(20),
+  // Repeated events (refusals, cuts, store failures) are one line with a count per this long.
+  LOG_COUNT_SECONDS: integer(1, 3600).default(10),
   OUTBOX_DIR: z.string().default('var/outbox'),
   // Where kept applications wait: files in OUTBOX_DIR (one instance), or the shared Redis (several).
   OUTBOX_STORE: z.enum(['file', 'redis'], { error: 'must be "file" or "redis"' }).default('file'),
@@ -260,6 +266,8 @@ function toConfig(raw: Raw) {
     outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
     uploadFloorWindowMs: raw.UPLOAD_FLOOR_WINDOW_SECONDS === undefined ? undefined : raw.UPLOAD_FLOOR_WINDOW_SECONDS * 1000,
     botMinFillMs: raw.BOT_MIN_FILL_MS,
+    headersTimeoutMs: raw.HEADERS_TIMEOUT_SECONDS * 1000,
+    logCountMs: raw.LOG_COUNT_SECONDS * 1000,
     devKeysDir: resolve(raw.DEV_KEYS_DIR),
   };
 }

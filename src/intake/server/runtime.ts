@@ -37,7 +37,13 @@ export async function createRuntime(config: Config, logger: Logger = createLogge
   // requests are limited too. A store that does not answer is logged and does not stop the start.
   if (!(await store.ready(3000))) logger.warn('ratelimit.store_unreachable', { store: store.kind });
   const delivery = await openOutboxStore(config, logger);
-  const limiters = createLimiters(store, { address: config.rateLimitAddress, global: config.rateLimitGlobal, refused: config.rateLimitRefused, logger });
+  const limiters = createLimiters(store, {
+    address: config.rateLimitAddress,
+    global: config.rateLimitGlobal,
+    refused: config.rateLimitRefused,
+    logger,
+    logIntervalMs: config.logCountMs,
+  });
   const deps: IntakeDeps = {
     limiters,
     rateLimitSecret: config.rateLimitSecret,
@@ -49,7 +55,7 @@ export async function createRuntime(config: Config, logger: Logger = createLogge
     allowedOrigins: config.allowedOrigins,
     botMinFillMs: config.botMinFillMs,
     pending: new Set(),
-    countRefused: createCountedEvent(logger, 'application.refused'),
+    countRefused: createCountedEvent(logger, 'application.refused', { intervalMs: config.logCountMs }),
   };
   logger.info('intake.ready', { summary: describeConfig(config), fingerprints: staff.fingerprints });
   return { config, logger, staff, store, delivery, deps };
@@ -63,7 +69,7 @@ function createUsedReferences(config: Config, store: Store, logger: Logger): Use
   const files = createFileUsedReferences(config.usedReferencesDir, config.rateLimitSecret);
   void pruneUsedReferences(config.usedReferencesDir);
   if (store.kind === 'memory') return files;
-  const failed = createCountedEvent(logger, 'references.store_failed', { level: 'warn' });
+  const failed = createCountedEvent(logger, 'references.store_failed', { level: 'warn', intervalMs: config.logCountMs });
   // Upstash's client runs `eval` as the adapter does; its typings are generic over the arguments.
   const runner = store.kind === 'upstash' ? (store.client as unknown as ScriptRunner) : store.client;
   return resilientUsedReferences(createStoreUsedReferences(runner, config.rateLimitSecret), files, () => failed({ store: store.kind }));

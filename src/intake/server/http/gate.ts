@@ -46,8 +46,9 @@ export interface GateOptions {
   trustProxy: number;
   /** `defaultFloor` unless given (tests use short windows). */
   floor?: Floor;
-  /** Refusals and cuts are counted here, one line per kind per 10 s. */
+  /** Refusals and cuts are counted here, one line per kind per `logIntervalMs` (default 10 s). */
   logger: Logger;
+  logIntervalMs?: number;
 }
 
 // Besides its body, every request holds buffers and objects: even an empty post counts this much,
@@ -192,9 +193,9 @@ export function createGate(options: GateOptions) {
   // holds only the addresses uploading now.
   const uploading = new Map<string, number>();
   const count = {
-    busy: createCountedEvent(options.logger, 'upload.busy'),
-    tooMany: createCountedEvent(options.logger, 'upload.too_many'),
-    cut: createCountedEvent(options.logger, 'upload.cut'),
+    busy: createCountedEvent(options.logger, 'upload.busy', { intervalMs: options.logIntervalMs }),
+    tooMany: createCountedEvent(options.logger, 'upload.too_many', { intervalMs: options.logIntervalMs }),
+    cut: createCountedEvent(options.logger, 'upload.cut', { intervalMs: options.logIntervalMs }),
   };
 
   const declaredBytes = (req: IncomingMessage): number => {

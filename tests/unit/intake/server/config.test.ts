@@ -48,6 +48,8 @@ describe('loadConfig', () => {
       outboxRetrySeconds: 30,
       uploadFloorWindowMs: undefined,
       botMinFillMs: 3000,
+      headersTimeoutMs: 20_000,
+      logCountMs: 10_000,
       devKeysDir: resolve('var/dev-keys'),
     });
     // Without PUBLIC_URL, the configured host and port in their loopback spellings, nothing else.
@@ -90,6 +92,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ MAIL_TIMEOUT_SECONDS: '0' })).toThrow(/MAIL_TIMEOUT_SECONDS/);
     expect(loadConfig({ BOT_MIN_FILL_MS: '250' }).botMinFillMs).toBe(250);
     for (const bad of ['-1', '2.5', '3 s', '60001']) expect(() => loadConfig({ BOT_MIN_FILL_MS: bad }), bad).toThrow(/BOT_MIN_FILL_MS/);
+    expect(loadConfig({ HEADERS_TIMEOUT_SECONDS: '3', LOG_COUNT_SECONDS: '1' })).toMatchObject({ headersTimeoutMs: 3000, logCountMs: 1000 });
+    // A head timeout under 2 s would cut a phone on a bad network; counts stay at most an hour apart.
+    for (const bad of ['1', '121', 'x']) expect(() => loadConfig({ HEADERS_TIMEOUT_SECONDS: bad }), bad).toThrow(/HEADERS_TIMEOUT_SECONDS/);
+    for (const bad of ['0', '3601']) expect(() => loadConfig({ LOG_COUNT_SECONDS: bad }), bad).toThrow(/LOG_COUNT_SECONDS/);
     expect(config.keys).toEqual({ source: 'env', armored: KEY });
     expect(config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(config.rateLimitAddress).toEqual({ tokens: 20, windowMs: 86_400_000, duration: '1 d' });
