@@ -105,7 +105,7 @@ export function createMemoryLogger(): Logger & { lines: string[]; entries(): Rec
 export interface CountedEventOptions {
   level?: Level;
   /** One line per this many ms at most, per kind of data; default 10 s. */
-  intervalMs?: number;
+  intervalMs?: number | undefined;
 }
 
 /** Different `data` a counted event keeps apart; more than this are added to the last one. */

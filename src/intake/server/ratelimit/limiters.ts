@@ -127,7 +127,7 @@ export function createLimiters(store: Store, options: LimiterOptions = {}): Limi
   const refused = toRate(options.refused ?? DEFAULT_REFUSED_RATE);
   const { timeoutMs = DEFAULT_TIMEOUT_MS, prefix = 'intake', logger, logIntervalMs } = options;
   // One line per interval while the store is down, with how many checks fell back to memory.
-  const count = logger ? createCountedEvent(logger, 'ratelimit.store_failed', { level: 'warn', ...(logIntervalMs ? { intervalMs: logIntervalMs } : {}) }) : undefined;
+  const count = logger ? createCountedEvent(logger, 'ratelimit.store_failed', { level: 'warn', intervalMs: logIntervalMs }) : undefined;
   const failed = () => count?.({ store: store.kind });
   const window = (rate: Rate, name: string) => slidingWindow(store, rate, `${prefix}:${name}`, timeoutMs, failed);
   return {
