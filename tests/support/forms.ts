@@ -1,7 +1,9 @@
 import { expect, type Page } from '@playwright/test';
 import { TEST_BOT_MIN_FILL_MS } from './server.ts';
 
-export const REFERENCE = /^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$/;
+// The one written form of a reference, as the contract declares it.
+export { REFERENCE } from '../../src/intake/contract/reference.ts';
+import { REFERENCE } from '../../src/intake/contract/reference.ts';
 
 /** The island has hydrated when it has switched the browser's own checks off. */
 export async function hydrated(page: Page): Promise<void> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type Rate } from './ratelimit/rates.ts';
+import { DEFAULT_MIN_FILL_MS } from './bot.ts';
 import type { StoreConfig } from './store/store.ts';
 import { issueLines } from '../../utils/zod-error.ts';
 
@@ -164,7 +165,7 @@ const rawSchema = z.strictObject({
   // How long a body may arrive slower than the upload gate's floor before it is cut (src/intake/server/http/gate.ts).
   UPLOAD_FLOOR_WINDOW_SECONDS: integer(1, 60).optional(),
   // A post from the island filled faster than this is a bot's (src/intake/server/bot.ts); tests set it short.
-  BOT_MIN_FILL_MS: integer(0, 60_000).default(3000),
+  BOT_MIN_FILL_MS: integer(0, 60_000).default(DEFAULT_MIN_FILL_MS),
   // A client that has not sent its whole request head by then is cut off (slowloris).
   HEADERS_TIMEOUT_SECONDS: integer(2, 120).default(20),
   // Repeated events (refusals, cuts, store failures) are one line with a count per this long.

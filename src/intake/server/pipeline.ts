@@ -26,7 +26,7 @@ import {
 import { newReference } from '../contract/reference.ts';
 import { composeReport, padText } from '../contract/report.ts';
 import { fieldNames, validateFields, type Application } from '../contract/validate.ts';
-import { isBot } from './bot.ts';
+import { DEFAULT_MIN_FILL_MS, isBot } from './bot.ts';
 import { MAX_PHOTO_BYTES, MAX_PHOTOS, PHOTO_FIELD, SHORT_VALUE_MAX, textLimits } from '../contract/fields.ts';
 import { checkSealed, isSealedRequest } from './sealed.ts';
 import { MAX_SEALED_PHOTO_BYTES, MAX_SEALED_TEXT_CHARS, SEALED_FIELD, SEALED_PHOTO_FIELD, TICKET_FIELD } from '../contract/sealed.ts';
@@ -72,7 +72,7 @@ export interface IntakeDeps {
   logger: Logger;
   /** Origins whose pages may post (from configuration, never from the request). */
   allowedOrigins: readonly string[];
-  /** A post filled faster than this many ms is a bot's (BOT_MIN_FILL_MS); isBot's default when unset. */
+  /** A post filled faster than this many ms is a bot's (BOT_MIN_FILL_MS); DEFAULT_MIN_FILL_MS when unset. */
   botMinFillMs?: number;
   /** Deliveries started after answering; tests and shutdown can wait for them. */
   pending?: Set<Promise<unknown>>;
@@ -146,7 +146,7 @@ function throwIfRefused(check: LimitCheck): void {
 
 async function acceptPlain(raw: RawSubmission, key: string, deps: IntakeDeps, started: number): Promise<Outcome> {
   const kind = asKind(first(raw.fields, 'kind')) ?? 'help';
-  if (isBot(raw.fields, deps.botMinFillMs)) return botAnswer(kind, first(raw.fields, 'locale'), false, key, deps);
+  if (isBot(raw.fields, deps.botMinFillMs ?? DEFAULT_MIN_FILL_MS)) return botAnswer(kind, first(raw.fields, 'locale'), false, key, deps);
   const result = validateFields(raw.fields, raw.files);
   if (!result.ok) throw new ValidationError(result.fields);
   const application = result.application;
@@ -174,7 +174,7 @@ async function acceptSealed(raw: RawSubmission, key: string, deps: IntakeDeps, s
   const sealed = await checkSealed(raw, deps.keys);
   const { kind, locale, reference } = sealed.fields;
   if (!checkTicket(deps.rateLimitSecret, reference, sealed.fields[TICKET_FIELD])) throw new SealedInvalidError('ticket');
-  if (isBot(raw.fields, deps.botMinFillMs)) return botAnswer(kind, locale, true, key, deps);
+  if (isBot(raw.fields, deps.botMinFillMs ?? DEFAULT_MIN_FILL_MS)) return botAnswer(kind, locale, true, key, deps);
   const envelope: Envelope = { reference, kind, createdAt: new Date().toISOString(), armored: sealed.armored, attachments: sealed.attachments, attempts: 0 };
   const kept = await keepOnce(envelope, deps, () => checkLimits({ limiters: deps.limiters, kind, addressKey: key }));
   if (kept === 'taken') throw new ReferenceTakenError();

@@ -18,7 +18,7 @@ import {
   missingSchema,
   validateFields,
 } from '../../../../src/intake/contract/validate.ts';
-import { isBot } from '../../../../src/intake/server/bot.ts';
+import { DEFAULT_MIN_FILL_MS, isBot } from '../../../../src/intake/server/bot.ts';
 import type { UploadedFile } from '../../../../src/intake/contract/image.ts';
 import { jpeg, png, webp } from '../../../support/images.ts';
 
@@ -414,16 +414,16 @@ describe('schemas and lists', () => {
 
 describe('isBot', () => {
   it('flags a filled honeypot and a form sent too fast', () => {
-    expect(isBot(toMap({ ...help, website: 'x' }))).toBe(true);
-    expect(isBot(toMap({ ...help, website: ['', ' '] }))).toBe(true);
-    expect(isBot(toMap({ ...help, filled_ms: '2999' }))).toBe(true);
+    expect(isBot(toMap({ ...help, website: 'x' }), DEFAULT_MIN_FILL_MS)).toBe(true);
+    expect(isBot(toMap({ ...help, website: ['', ' '] }), DEFAULT_MIN_FILL_MS)).toBe(true);
+    expect(isBot(toMap({ ...help, filled_ms: '2999' }), DEFAULT_MIN_FILL_MS)).toBe(true);
     expect(isBot(toMap({ ...help, filled_ms: '900' }), 1000)).toBe(true);
   });
 
   it('lets people through: empty honeypot, slow enough, or no timing (no JavaScript)', () => {
-    expect(isBot(toMap(help))).toBe(false);
-    expect(isBot(toMap({ ...help, filled_ms: '3000' }))).toBe(false);
-    expect(isBot(toMap(without(help, 'filled_ms', 'website')))).toBe(false);
+    expect(isBot(toMap(help), DEFAULT_MIN_FILL_MS)).toBe(false);
+    expect(isBot(toMap({ ...help, filled_ms: '3000' }), DEFAULT_MIN_FILL_MS)).toBe(false);
+    expect(isBot(toMap(without(help, 'filled_ms', 'website')), DEFAULT_MIN_FILL_MS)).toBe(false);
     expect(isBot(toMap({ ...help, filled_ms: '2000' }), 1000)).toBe(false);
   });
 });
