@@ -7,6 +7,12 @@
 export const ENDPOINT = '/api/applications';
 
 /**
+ * The page a plain form post is answered with, in the person's language (`/ru/answer/`): the
+ * endpoint renders it in place, and it is never stored (server/http/headers.ts).
+ */
+export const ANSWER_PAGE = 'answer';
+
+/**
  * How long the server gives one request, body and answer (scripts/serve.mjs `requestTimeout`):
  * after that no answer can come, and the island stops waiting for one.
  */

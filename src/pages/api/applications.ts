@@ -9,6 +9,7 @@ import { IntakeError } from '../../intake/server/errors.ts';
 import { submitApplication } from '../../intake/server/pipeline.ts';
 import { getRuntime } from '../../intake/server/runtime.ts';
 import type { KeysAnswer } from '../../intake/contract/answers.ts';
+import { ANSWER_PAGE } from '../../intake/contract/endpoint.ts';
 import { issueReference } from '../../intake/server/ticket.ts';
 import { useTranslations } from '../../i18n/index.ts';
 import { isLocale } from '../../i18n/locales.ts';
@@ -37,7 +38,7 @@ export const POST: APIRoute = async (context) => {
   context.locals.locale = locale;
   context.locals.t = t;
   // The answer page renders with the site layout; a fresh GET request, since the body is used.
-  const response = await context.rewrite(new Request(new URL(`/${locale}/answer/`, context.url), { headers: request.headers }));
+  const response = await context.rewrite(new Request(new URL(`/${locale}/${ANSWER_PAGE}/`, context.url), { headers: request.headers }));
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 };

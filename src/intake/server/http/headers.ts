@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ENDPOINT } from '../../contract/endpoint.ts';
+import { ANSWER_PAGE, ENDPOINT } from '../../contract/endpoint.ts';
 import { kinds } from '../../contract/kinds.ts';
 
 /**
@@ -34,7 +34,7 @@ const permissionsPolicy = [
  * each language: `/ru/help/`), the answer page and the endpoint (its GET, too, carries a
  * reference issued for one application). The endpoint's path holds no regex syntax.
  */
-export const noStore = new RegExp(`^(?:${ENDPOINT}|/[a-z]{2}/(?:${[...kinds, 'answer'].join('|')}))(?:/|$)`);
+export const noStore = new RegExp(`^(?:${ENDPOINT}|/[a-z]{2}/(?:${[...kinds, ANSWER_PAGE].join('|')}))(?:/|$)`);
 
 /**
  * Returns a function that sets the security headers on a response before the site handles it.
