@@ -11,6 +11,7 @@ import { securityHeaders } from '../src/intake/server/http/headers.ts';
 import { canonicalTarget } from '../src/intake/server/http/path.ts';
 import { staticFiles } from '../src/intake/server/http/static.ts';
 import { createGate, defaultFloor } from '../src/intake/server/http/gate.ts';
+import { HEALTH_PATH, healthHandler } from '../src/intake/server/http/health.ts';
 import { bodyLimits } from '../src/intake/server/pipeline.ts';
 import { REQUEST_TIMEOUT_MS } from '../src/intake/contract/endpoint.ts';
 
@@ -38,6 +39,7 @@ const compress = compression({ threshold: 1024 });
 const handler = (req, res) => files(req, res, req.url.split('?')[0], () => compress(req, res, () => astro(req, res)));
 const { config, logger } = intake;
 const addHeaders = securityHeaders(config.publicUrl);
+const health = healthHandler(intake.health);
 // Bodies are held in memory while checked and encrypted: 64 MB of uploads in flight at most (four
 // of the largest), two per address; posts up to 256 KB (every help request, encrypted or not) have
 // a 16 MB budget of their own, so uploads never hold them back. Bodies slower than the floor are cut.
@@ -61,6 +63,7 @@ const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, re
   const target = canonicalTarget(req.url ?? '');
   addHeaders(req, res, target ?? '/');
   if (target !== req.url) return misspelled(req, res, target);
+  if (target.split('?')[0] === HEALTH_PATH) return health(req, res);
   // Each POST holds its body in memory: the gate decides when it runs, or answers it itself.
   if (req.method === 'POST') return uploads.run(req, res, () => handler(req, res));
   handler(req, res);

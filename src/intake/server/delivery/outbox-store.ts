@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { checkDurability } from '../store/durability.ts';
 import { openRedisConnection, whenReady } from '../store/redis.ts';
 import type { Logger, Mailer } from '../types.ts';
-import { createOutbox, type Outbox } from './outbox.ts';
+import { createOutbox, probeOutboxDir, type Outbox } from './outbox.ts';
 import { backoffSeconds, flushOutbox, startRetryLoop, type FlushResult, type RetryLoop } from './retry.ts';
 import { flushStream, startStreamLoop } from './stream-loop.ts';
 import { createStreamOutbox } from './stream-outbox.ts';
@@ -26,6 +26,8 @@ export interface OutboxStore {
   counts(): Promise<{ waiting: number; dead: number }>;
   /** Hands back what this process holds (Redis: to the other instances at once) and disconnects. */
   close(): Promise<void>;
+  /** Throws when this outbox could not keep an application now: a write as keeping does (GET /healthz). */
+  probe(): Promise<void>;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function openOutboxStore(config: Config, logger: Logger, options: {
       flush: (mailer, log) => flushOutbox({ outbox, mailer, logger: log }),
       counts: async () => ({ waiting: (await outbox.list()).length, dead: 0 }),
       close: () => Promise.resolve(),
+      probe: () => probeOutboxDir(config.outboxDir),
     };
   }
   let closing = false;
@@ -91,5 +94,6 @@ export async function openOutboxStore(config: Config, logger: Logger, options: {
     flush: (mailer, log) => flushStream({ outbox, mailer, logger: log }),
     counts: () => outbox.counts(),
     close,
+    probe: () => outbox.probe(),
   };
 }

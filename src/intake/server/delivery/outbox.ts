@@ -117,6 +117,24 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
+/**
+ * Writes, fsyncs and removes a small file in `dir` (created as keep would), as keeping an
+ * envelope does: throws when the outbox could not keep one now (GET /healthz). The name is
+ * neither an envelope's nor a temp file's, so nothing else ever reads it; one per process.
+ */
+export async function probeOutboxDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const probe = join(dir, `.probe.${process.pid}`);
+  const handle = await open(probe, 'w', 0o600);
+  try {
+    await handle.writeFile('probe');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await unlink(probe);
+}
+
 /** The outbox at `dir` (created on first keep, mode 0700). */
 export function createOutbox(dir: string): Outbox {
   const pathOf = (reference: string) => join(dir, `${checkedReference(reference)}.json`);

@@ -11,6 +11,7 @@
  *   <prefix>:head:<REF>                hash: reference, kind, createdAt, attempts, dueAt, entry, keep, names
  *   <prefix>:part:<REF>:<keep>:<i>     the armored report (0), then each attachment (1..)
  *   <prefix>:dead                      entries `{ ref, entry, reason }` of envelopes that could not be read
+ *   <prefix>:probe:<consumer>          written by `probe()` (GET /healthz), expires after a minute
  *
  * Every reply is parsed with zod before it is used: what comes back from a store is input.
  */
@@ -100,6 +101,11 @@ export interface StreamOutbox extends Outbox {
   prune(): Promise<number>;
   /** Creates the stream and its group if they are missing. */
   ensureGroup(): Promise<void>;
+  /**
+   * Writes a small key of this consumer's, as keeping writes the parts: throws when Redis would
+   * not take a write now (down, out of memory, read-only). For GET /healthz.
+   */
+  probe(): Promise<void>;
 }
 
 export interface StreamOutboxOptions {
@@ -413,6 +419,10 @@ export function createStreamOutbox(options: StreamOutboxOptions): StreamOutbox {
     return gone.length;
   }
 
+  async function probe(): Promise<void> {
+    z.literal('OK').parse(await client.call('SET', `${prefix}:probe:${consumer}`, '1', 'PX', '60000'));
+  }
+
   async function list(): Promise<string[]> {
     const entries = z.array(entrySchema).max(LIST_MAX).parse(await client.call('XRANGE', stream, '-', '+', 'COUNT', String(LIST_MAX)));
     return entries.map(entryOf).flatMap((e) => (e.reference === null ? [] : [e.reference]));
@@ -437,5 +447,6 @@ export function createStreamOutbox(options: StreamOutboxOptions): StreamOutbox {
     release,
     prune,
     ensureGroup,
+    probe,
   };
 }

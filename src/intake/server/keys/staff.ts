@@ -87,6 +87,16 @@ async function unusableBecause(key: PublicKey, now: Date): Promise<string | null
   return null;
 }
 
+/**
+ * True while every key can still be encrypted to: a key that expired (or was revoked) since
+ * the start would make every application fail to encrypt. For GET /healthz.
+ */
+export async function keysUsable(keys: readonly PublicKey[], now = new Date()): Promise<boolean> {
+  if (keys.length === 0) return false;
+  for (const key of keys) if ((await unusableBecause(key, now)) !== null) return false;
+  return true;
+}
+
 /** Operators get a month's notice: an expired key stops the server at its next start. */
 export const EXPIRY_WARNING_DAYS = 30;
 
