@@ -38,7 +38,7 @@ const files = staticFiles(fileURLToPath(new URL('../dist/client/', import.meta.u
 const compress = compression({ threshold: 1024 });
 const handler = (req, res) => files(req, res, req.url.split('?')[0], () => compress(req, res, () => astro(req, res)));
 const { config, logger } = intake;
-const addHeaders = securityHeaders(config.publicUrl);
+const addHeaders = securityHeaders(config.publicUrl, config.onionUrl);
 const health = healthHandler(intake.health);
 // Bodies are held in memory while checked and encrypted: 64 MB of uploads in flight at most (four
 // of the largest), two per address; posts up to 256 KB (every help request, encrypted or not) have

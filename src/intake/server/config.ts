@@ -2,7 +2,7 @@
  * The configuration contract with operators (the README's "Configuration" table), declared once with zod.
  * Every variable is read here and nowhere else; the rest of the code receives a typed `Config`.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseRate, type Rate } from './ratelimit/rates.ts';
@@ -51,6 +51,7 @@ const VARIABLES = [
   'HOST',
   'PORT',
   'PUBLIC_URL',
+  'ONION_URL',
   'STAFF_EMAILS',
   'MAIL_FROM',
   'STAFF_PGP_KEYS_FILE',
@@ -129,12 +130,57 @@ function emailList() {
     });
 }
 
+// The refinements below run even when z.url found the text is no URL (zod reports every issue
+// at once): they pass what they can not parse, which z.url has already named.
 const origin = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .refine((text) => {
+    if (!URL.canParse(text)) return true;
     const url = new URL(text);
     return url.pathname === '/' && url.search === '' && url.hash === '';
   }, 'must be an origin such as https://example.org (no path, query or fragment)')
+  .transform((text) => new URL(text).origin);
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * A v3 onion address (rend-spec-v3 §6): 56 base32 characters for the service's public key (32
+ * bytes), a checksum (2) and the version (3), the checksum being the first two bytes of
+ * SHA3-256(".onion checksum" | key | version). A mistyped address fails it, as in Tor Browser.
+ */
+export function isOnionAddress(host: string): boolean {
+  const match = /^([a-z2-7]{56})\.onion$/.exec(host);
+  if (match === null) return false;
+  const bytes: number[] = [];
+  let bits = 0;
+  let value = 0;
+  for (const char of match[1]!) {
+    value = ((value << 5) | BASE32.indexOf(char)) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes.push((value >> bits) & 0xff);
+    }
+  }
+  const decoded = Buffer.from(bytes);
+  const key = decoded.subarray(0, 32);
+  const version = decoded.subarray(34, 35);
+  const checksum = createHash('sha3-256').update('.onion checksum').update(key).update(version).digest().subarray(0, 2);
+  return version[0] === 3 && checksum.equals(decoded.subarray(32, 34));
+}
+
+/**
+ * The site's onion service, as Tor Browser is offered it in `Onion-Location`: plain http (Tor
+ * itself encrypts and authenticates the service), a v3 address, no port, path or query.
+ */
+const onionOrigin = z
+  .url({ protocol: /^http$/, error: 'must be an http:// URL of the onion service (http://<56 characters>.onion)' })
+  .refine((text) => {
+    if (!URL.canParse(text)) return true;
+    const url = new URL(text);
+    return url.pathname === '/' && url.search === '' && url.hash === '' && url.port === '' && url.username === '' && url.password === '';
+  }, 'must be the onion service\'s origin only, such as http://<56 characters>.onion (no port, path or query)')
+  .refine((text) => !URL.canParse(text) || isOnionAddress(new URL(text).hostname), 'is not a valid v3 onion address (56 characters ending in .onion, checksum included): copy it from the service\'s hostname file')
   .transform((text) => new URL(text).origin);
 
 const rawSchema = z.strictObject({
@@ -142,6 +188,8 @@ const rawSchema = z.strictObject({
   HOST: z.string().regex(/^\S+$/, 'must be a host name or address').default('127.0.0.1'),
   PORT: integer(1, 65_535).default(4321),
   PUBLIC_URL: origin.optional(),
+  // When set, pages offer Tor Browser the onion service (Onion-Location) and its pages may post.
+  ONION_URL: onionOrigin.optional(),
   STAFF_EMAILS: emailList().optional(),
   MAIL_FROM: z.string().refine(isSender, 'must be an address or "Name <address>"').optional(),
   STAFF_PGP_KEYS_FILE: z.string().optional(),
@@ -244,7 +292,8 @@ function toConfig(raw: Raw) {
     host,
     port: raw.PORT,
     publicUrl: raw.PUBLIC_URL ?? `http://${hostInUrl}:${raw.PORT}`,
-    allowedOrigins: allowedOrigins(raw.PUBLIC_URL, host, raw.PORT),
+    onionUrl: raw.ONION_URL,
+    allowedOrigins: [...allowedOrigins(raw.PUBLIC_URL, host, raw.PORT), ...(raw.ONION_URL === undefined ? [] : [raw.ONION_URL])],
     keys: keySource(raw),
     mail: raw.RESEND_API_KEY === undefined ? undefined : {
       apiKey: raw.RESEND_API_KEY,
@@ -276,9 +325,10 @@ function toConfig(raw: Raw) {
 const LOOPBACK = ['127.0.0.1', 'localhost', '[::1]'];
 
 /**
- * The origins whose pages may post applications: the public origin only, never one taken from
- * the request (a `Host` can be anything: DNS rebinding). Without PUBLIC_URL (development), the
- * configured host and port, and the loopback spellings of it when the server listens there.
+ * The origins whose pages may post applications: the public origin only (and the onion
+ * service's, added by the caller), never one taken from the request (a `Host` can be anything:
+ * DNS rebinding). Without PUBLIC_URL (development), the configured host and port, and the
+ * loopback spellings of it when the server listens there.
  */
 function allowedOrigins(publicUrl: string | undefined, host: string, port: number): string[] {
   if (publicUrl !== undefined) return [publicUrl];
@@ -348,5 +398,6 @@ export function describeConfig(config: Config): string {
     : `mail via Resend to ${config.mail.to.length} recipient(s), outbox ${outbox}`;
   const secret = config.rateLimitSecretGenerated ? 'random rate-limit secret for this process' : 'rate-limit secret set';
   const mode = config.production ? 'production' : 'development';
-  return [mode, keys, limiter, mail, secret].join('; ');
+  const onion = config.onionUrl === undefined ? [] : ['pages offer the onion service (Onion-Location)'];
+  return [mode, keys, limiter, mail, secret, ...onion].join('; ');
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, isPredictableSecret, loadConfig } from '../../../../src/intake/server/config.ts';
+import { ConfigError, describeConfig, isOnionAddress, isPredictableSecret, loadConfig } from '../../../../src/intake/server/config.ts';
 
 const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n-----END PGP PUBLIC KEY BLOCK-----';
 // What `openssl rand -hex 32` prints.
@@ -207,6 +207,56 @@ describe('loadConfig', () => {
     const upstash = problems({ OUTBOX_STORE: 'redis', UPSTASH_REDIS_REST_URL: 'https://u.example.org', UPSTASH_REDIS_REST_TOKEN: 't' });
     expect(upstash).toEqual([expect.stringMatching(/^REDIS_URL: .*not run over Upstash's REST API.*rediss:\/\//)]);
     expect(describeConfig(loadConfig({ OUTBOX_STORE: 'redis', REDIS_URL: 'redis://:pw@127.0.0.1:6379' }))).toMatch(/Redis outbox/);
+  });
+});
+
+describe('ONION_URL', () => {
+  // Written by tor into the service's hostname file (a v3 address, with its checksum).
+  const ONION = 'http://f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion';
+
+  it('takes the onion service\'s origin, lower-cased and without a trailing slash, and lets its pages post', () => {
+    const config = loadConfig({ PUBLIC_URL: 'https://help.example.org', ONION_URL: `${ONION.toUpperCase().replace('HTTP://', 'http://')}/` });
+    expect(config.onionUrl).toBe(ONION);
+    expect(config.allowedOrigins).toEqual(['https://help.example.org', ONION]);
+    expect(loadConfig({}).onionUrl).toBeUndefined();
+    expect(describeConfig(config)).toMatch(/Onion-Location/);
+    expect(describeConfig(config)).not.toContain('.onion');
+  });
+
+  it('refuses anything but the http origin of a v3 onion address whose checksum holds, naming the variable', () => {
+    const bad = [
+      'https://f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion',
+      `${ONION}/ru/`,
+      `${ONION}?x=1`,
+      `${ONION}:8080`,
+      'http://user:pw@f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion',
+      // One character off: the checksum catches the typo.
+      'http://f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfia.onion',
+      // A v2 address (16 characters): gone from Tor since 2021.
+      'http://expyuzz4wqqyqhjn.onion',
+      'http://help.example.org',
+      'not a url',
+    ];
+    for (const value of bad) {
+      const lines = problems({ ONION_URL: value });
+      expect(lines.length, value).toBeGreaterThan(0);
+      expect(lines.every((l) => l.startsWith('ONION_URL: ')), value).toBe(true);
+    }
+  });
+
+  it('recognises v3 addresses by their checksum and version', () => {
+    expect(isOnionAddress('f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion')).toBe(true);
+    expect(isOnionAddress('duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion')).toBe(true);
+    expect(isOnionAddress('2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion')).toBe(true);
+    expect(isOnionAddress('2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wie.onion')).toBe(false);
+    expect(isOnionAddress('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.onion')).toBe(false);
+    expect(isOnionAddress('f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion.example.org')).toBe(false);
+  });
+});
+
+describe('URLs that are not URLs', () => {
+  it('are named as a problem of their variable, not thrown as a bare TypeError', () => {
+    expect(problems({ PUBLIC_URL: 'not a url' })).toEqual(['PUBLIC_URL: must be an http(s) URL']);
   });
 });
 
