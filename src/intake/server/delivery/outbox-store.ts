@@ -31,11 +31,16 @@ export interface OutboxStore {
 }
 
 /**
- * How long an entry may sit untouched before another instance takes it over: longer than any one
- * delivery can take (the mail timeout, twice) with room for a slow store, and never under a minute.
+ * How long an entry may sit untouched before another instance takes it over (what a dead
+ * instance's applications wait). Its holder restarts the clock just before each send
+ * (`holds`), so it must outlast one send (the mail timeout, twice for the abort to land) and
+ * the store's answer that settles it: at least 5 s more, and four mail timeouts, which is the
+ * minute it always was with the default 15 s. Should a slow store outlast it, another instance
+ * sends under the same Idempotency-Key, which the provider drops. Derived from
+ * MAIL_TIMEOUT_SECONDS alone, so a short timeout (the tests) means a short takeover.
  */
 export function claimIdleMs(mailTimeoutMs: number): number {
-  return Math.max(60_000, 2 * mailTimeoutMs + 30_000);
+  return Math.max(4 * mailTimeoutMs, 2 * mailTimeoutMs + 5_000);
 }
 
 /**
