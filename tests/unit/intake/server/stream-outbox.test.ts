@@ -13,7 +13,7 @@ import { MAX_SEALED_PHOTO_BYTES } from '../../../../src/intake/contract/sealed.t
 import { loadConfig } from '../../../../src/intake/server/config.ts';
 import { deliverKept } from '../../../../src/intake/server/delivery/deliver.ts';
 import { createResendMailer } from '../../../../src/intake/server/delivery/mailer.ts';
-import { openOutboxStore } from '../../../../src/intake/server/delivery/outbox-store.ts';
+import { claimIdleMs, openOutboxStore } from '../../../../src/intake/server/delivery/outbox-store.ts';
 import { backoffSeconds } from '../../../../src/intake/server/delivery/retry.ts';
 import { flushStream, startStreamLoop } from '../../../../src/intake/server/delivery/stream-loop.ts';
 import {
@@ -272,6 +272,16 @@ describe('the Redis outbox, several instances', () => {
       await loop.stop();
     }
     expect(sink.requests.map((r) => r.headers['idempotency-key'])).toEqual(['FRZN-2345', 'FRZN-2345']);
+  });
+});
+
+describe('the claim time (how long a dead instance\'s applications wait)', () => {
+  it('outlasts two mail timeouts and 5 s more, is the minute it was by default, and follows MAIL_TIMEOUT_SECONDS down', () => {
+    expect(claimIdleMs(15_000)).toBe(60_000);
+    expect(claimIdleMs(loadConfig({ RESEND_API_KEY: 're_x', STAFF_EMAILS: 'a@b.org', MAIL_FROM: 'c@d.org', MAIL_TIMEOUT_SECONDS: '2' }).mail!.timeoutMs)).toBe(9000);
+    for (const seconds of [1, 2, 5, 15, 60, 300]) {
+      expect(claimIdleMs(seconds * 1000), `${seconds} s`).toBeGreaterThanOrEqual(2 * seconds * 1000 + 5000);
+    }
   });
 });
 
