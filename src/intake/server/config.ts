@@ -46,7 +46,8 @@ export function isPredictableSecret(secret: string): boolean {
   return new Set(secret).size < MIN_SECRET_DISTINCT || shortestPeriod(secret) <= secret.length / 2;
 }
 
-const VARIABLES = [
+/** Every variable the server reads: the configuration contract (deploy/alternativa.env.example lists each). */
+export const VARIABLES = [
   'APP_ENV',
   'HOST',
   'PORT',
