@@ -37,9 +37,15 @@ const permissionsPolicy = [
  */
 export const noStore = new RegExp(`^(?:${ENDPOINT}|/[a-z]{2}/(?:${[...kinds, ANSWER_PAGE].join('|')}))(?:/|$)`);
 
-/** The onion service's health check and the API are not pages; nor is a path this long (a page's is short). */
-const NOT_PAGES = new RegExp(`^(?:${ENDPOINT}|${HEALTH_PATH})(?:/|$)|^/_astro/`);
+/** Not pages: the endpoint, the health check, and the built scripts and styles. */
+const NOT_PAGES = [ENDPOINT, HEALTH_PATH, '/_astro'];
+/** No page's path is this long: a longer one gets no header, so the answer does not grow with it. */
 const MAX_PAGE_PATH = 1024;
+
+/** Printable characters a URI may not hold (RFC 3986: `"`, `<`, `>`, `\\`, `^`, `` ` ``, `{`, `|`, `}`), as escapes. */
+function asUriPath(path: string): string {
+  return path.replace(/["<>\\^`{|}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
 
 /**
  * A page that Tor Browser may offer to open on the onion service: a GET or HEAD of a path whose
@@ -47,7 +53,8 @@ const MAX_PAGE_PATH = 1024;
  * not a script, style, image or feed, and not the endpoint (its answer page follows a POST).
  */
 function isPage(method: string | undefined, path: string): boolean {
-  if ((method !== 'GET' && method !== 'HEAD') || path.length > MAX_PAGE_PATH || NOT_PAGES.test(path)) return false;
+  if ((method !== 'GET' && method !== 'HEAD') || path.length > MAX_PAGE_PATH) return false;
+  if (NOT_PAGES.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return false;
   const last = path.slice(path.lastIndexOf('/') + 1);
   return last === '' || last.endsWith('.html') || !last.includes('.');
 }
@@ -59,7 +66,8 @@ function isPage(method: string | undefined, path: string): boolean {
  *
  * With `onionUrl` (ONION_URL), every page carries `Onion-Location: <onionUrl><path>`, so Tor
  * Browser offers the same page on the onion service. The canonical path is printable ASCII
- * without spaces, so the header can not be split or stretched past its page's path. A request
+ * without spaces, so the header can not be split or stretched past its page's path; what a URI
+ * may not hold in it is escaped. A request
  * that came through the onion service (its `Host` is the onion's) gets neither that header nor
  * HSTS and `upgrade-insecure-requests`: the onion is plain http, its pages' own files too.
  */
@@ -79,6 +87,6 @@ export function securityHeaders(publicUrl: string, onionUrl?: string) {
     if (https && !viaOnion) res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
     const path = target.split('?')[0] ?? '/';
     if (noStore.test(path) || req.method !== 'GET') res.setHeader('Cache-Control', 'no-store');
-    if (onionUrl !== undefined && !viaOnion && isPage(req.method, path)) res.setHeader('Onion-Location', onionUrl + path);
+    if (onionUrl !== undefined && !viaOnion && isPage(req.method, path)) res.setHeader('Onion-Location', onionUrl + asUriPath(path));
   };
 }

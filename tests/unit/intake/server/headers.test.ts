@@ -117,13 +117,15 @@ describe('Onion-Location', () => {
       ['/ru/%0D%0ASet-Cookie:%20x=1', '/ru/%0D%0ASet-Cookie:%20x=1'],
       ['/ru/%0d%0aLocation:%20http://evil.example/', '/ru/%0D%0ALocation:%20http:/evil.example/'],
       ['/ru/%E2%80%A8/', '/ru/%E2%80%A8/'],
-      ['/ru/"onion"<x>/', '/ru/"onion"<x>/'],
+      ['/ru/"onion"<x>{|}^`/', '/ru/%22onion%22%3Cx%3E%7B%7C%7D%5E%60/'],
     ];
     for (const [target, canonical] of odd) {
       const answer = await get(port, target);
       expect(onionLocation(answer), target).toEqual([`${ONION}${canonical}`]);
       expect(answer.lines.filter(([name]) => name === 'set-cookie' || name === 'location'), target).toEqual([]);
       for (const [, value] of answer.lines) expect(value, target).toMatch(/^[\x20-\x7e]*$/);
+      // A URI as RFC 3986 spells one, so Tor Browser reads it as sent.
+      expect(onionLocation(answer)[0], target).toMatch(/^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+$/);
     }
   });
 
