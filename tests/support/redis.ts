@@ -50,14 +50,17 @@ function pings(port: number): Promise<boolean> {
 /**
  * Starts redis-server and resolves once it answers PING. `durable`: as deploy/redis.conf has it
  * (append-only file, fsync before every answer), in `dir` or else in a directory of its own that
- * is removed when it ends; pass `dir` to start it again on what it wrote.
+ * is removed when it ends; pass `dir` to start it again on what it wrote. `config`: a redis.conf
+ * to start from (deploy/redis.conf itself), which then decides persistence; port, address and
+ * directory are still this function's.
  */
-export async function startRedis(options: { port?: number; durable?: boolean; dir?: string } = {}): Promise<RunningRedis> {
+export async function startRedis(options: { port?: number; durable?: boolean; dir?: string; config?: string } = {}): Promise<RunningRedis> {
   const port = options.port ?? (await freePort());
-  const own = options.dir === undefined && options.durable === true;
+  const own = options.dir === undefined && (options.durable === true || options.config !== undefined);
   const dir = options.dir ?? (own ? await mkdtemp(join(tmpdir(), 'redis-aof-')) : tmpdir());
-  const persistence = options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--loglevel', 'warning'];
+  const persistence = options.config !== undefined ? [] : options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const file = options.config === undefined ? [] : [options.config];
+  const args = [...file, '--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--loglevel', 'warning'];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
