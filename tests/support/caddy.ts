@@ -96,11 +96,18 @@ export async function startCaddy(upstreams: [number, number], ports: { https?: n
   };
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
+  child.once('error', (error) => {
+    // Not installed (ENOENT): the tests need Debian's caddy (apt-get install caddy; .ci/run does).
+    logs.push(`cannot run caddy: ${error.message}`);
+    exited = true;
+  });
   const stop = async () => {
-    if (!exited) child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await ended;
-    clearTimeout(timer);
+    if (child.pid !== undefined) {
+      if (!exited) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await ended;
+      clearTimeout(timer);
+    }
     rmSync(dir, { recursive: true, force: true });
   };
 
