@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { addressKey } from '../../src/intake/server/ratelimit/address.ts';
+import { contacts } from '../../src/site/contacts.ts';
 import { openRedisConnection } from '../../src/intake/server/store/redis.ts';
 import { helpSample } from '../../scripts/lib/samples.mjs';
 import { sendsPerReference, startSink, type Sink } from '../../scripts/lib/sink.ts';
@@ -397,4 +398,31 @@ test('an instance killed right after it answered "received", with the mail provi
   await expect.poll(() => sentBy(reference)).toEqual([survivor]);
   const plain = (await gpg.decrypt(mailOf(reference).text)).toString('utf8');
   expect(plain).toContain(helpSample.message);
+});
+
+test('when no instance can keep an application, pages stay up, the keys still come, and a post gets the hotline, not an empty page', async () => {
+  // Redis full: the instance left refuses to keep (its /healthz says 503); the other is dead.
+  const survivor = instances.findIndex((instance) => instance.process.exitCode === null && instance.process.signalCode === null);
+  const since = caddy.logs.length;
+  await admin.call('CONFIG', 'SET', 'maxmemory', '1');
+  try {
+    // Caddy's next checks of the endpoint's instances (every 10 s) find neither available: the
+    // last one answers 503, the dead one nothing. Caddy then has no checked instance for /api/.
+    const checked = (port: number, what: string) => caddy.logs.slice(since).some((line) => line.includes(what) && line.includes(`127.0.0.1:${port}`));
+    const dead = instances[1 - survivor]!.port;
+    await expect.poll(() => checked(instances[survivor]!.port, 'unexpected status code') && checked(dead, 'HTTP request failed'), {
+      timeout: 15_000,
+      message: 'Caddy finding no instance available for the endpoint',
+    }).toBe(true);
+    expect((await viaCaddy('GET', '/ru/help/')).status).toBe(200);
+    // A GET goes to the instances unchecked: the island still gets the staff keys.
+    expect((await viaCaddy('GET', '/api/applications')).status).toBe(200);
+    const refused = await apply(helpSample, { from: '127.0.0.50' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('60');
+    expect(refused.headers['cache-control']).toBe('no-store');
+    for (const number of [contacts.hotline.display, contacts.police.display]) expect(refused.body).toContain(number);
+  } finally {
+    await admin.call('CONFIG', 'SET', 'maxmemory', '0');
+  }
 });

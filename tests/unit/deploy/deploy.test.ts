@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, VARIABLES } from '../../../src/intake/server/config.ts';
 import { HEALTH_PATH } from '../../../src/intake/server/http/health.ts';
 import { bodyLimits } from '../../../src/intake/server/pipeline.ts';
+import { contacts } from '../../../src/site/contacts.ts';
 
 const DEPLOY = join(import.meta.dirname, '../../../deploy');
 const scratch = mkdtempSync(join(tmpdir(), 'deploy-test-'));
@@ -30,6 +31,8 @@ function run(program: string, args: string[]) {
 interface Handler {
   handler: string;
   max_size?: number;
+  status_code?: number;
+  body?: string;
   routes?: Route[];
   upstreams?: { dial: string }[];
   health_checks?: { active?: { uri?: string; expect_status?: number }; passive?: unknown };
@@ -64,7 +67,7 @@ describe('deploy/Caddyfile', () => {
     const { status, output } = run('caddy', ['adapt', '--adapter', 'caddyfile', '--config', join(DEPLOY, 'Caddyfile')]);
     expect(status, output).toBe(0);
     const json = JSON.parse(output.slice(output.indexOf('{'), output.lastIndexOf('}') + 1)) as {
-      apps: { http: { servers: Record<string, { listen: string[]; routes: Route[] }> } };
+      apps: { http: { servers: Record<string, { listen: string[]; routes: Route[]; errors?: { routes: Route[] } }> } };
     };
     const servers = Object.values(json.apps.http.servers);
     // The domain on 443 (its redirect from 80 is Caddy's own), the onion's listener on loopback.
@@ -85,6 +88,17 @@ describe('deploy/Caddyfile', () => {
       const pages = proxies.filter((p) => !endpointProxies.includes(p));
       // Pages: any instance that answers its home page, whatever Redis does.
       expect(pages.map((p) => p.health_checks?.active)).toEqual([expect.objectContaining({ uri: '/', expect_status: 200 })]);
+      // No instance passed its check (Caddy's own 503): a GET goes to them unchecked; a post gets
+      // a 503 of Caddy's with the hotline and the emergency number, never an empty page.
+      const errors = handlers(server.errors?.routes ?? []);
+      expect(JSON.stringify(server.errors)).toContain('"expression":"{http.error.status_code} == 503"');
+      const fallback = errors.filter((h) => h.handler === 'reverse_proxy');
+      expect(fallback).toHaveLength(1);
+      expect(fallback[0]!.upstreams).toEqual([{ dial: '127.0.0.1:4321' }, { dial: '127.0.0.1:4322' }]);
+      expect(fallback[0]!.health_checks).toBeUndefined();
+      const answers = errors.filter((h) => h.handler === 'static_response');
+      expect(answers.map((h) => h.status_code)).toEqual([503]);
+      for (const number of [contacts.hotline.display, contacts.police.display]) expect(answers[0]!.body).toContain(number);
     }
   });
 });
