@@ -67,9 +67,9 @@ function isPage(method: string | undefined, path: string): boolean {
  * With `onionUrl` (ONION_URL), every page carries `Onion-Location: <onionUrl><path>`, so Tor
  * Browser offers the same page on the onion service. The canonical path is printable ASCII
  * without spaces, so the header can not be split or stretched past its page's path; what a URI
- * may not hold in it is escaped. A request
- * that came through the onion service (its `Host` is the onion's) gets neither that header nor
- * HSTS and `upgrade-insecure-requests`: the onion is plain http, its pages' own files too.
+ * may not hold in it is escaped. A request that came through the onion service (its `Host` is
+ * the onion's) gets neither that header nor HSTS and `upgrade-insecure-requests`: the onion is
+ * plain http, its pages' own files too.
  */
 export function securityHeaders(publicUrl: string, onionUrl?: string) {
   const https = publicUrl.startsWith('https:');
