@@ -1,9 +1,6 @@
 // npm run doctor [-- --send-test] — checks the configuration as the server would, one line per
 // check (✓ fine, ! worth knowing, ✗ fatal), and exits 1 if anything fatal was found.
 // --send-test encrypts a test message to the staff keys and sends it through the mailer.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Redis as Upstash } from '@upstash/redis';
 import IORedis from 'ioredis';
 import { ConfigError, describeConfig, loadConfig } from '../src/intake/server/config.ts';
@@ -11,7 +8,7 @@ import { createResendMailer } from '../src/intake/server/delivery/mailer.ts';
 import { encryptApplication } from '../src/intake/server/encrypt.ts';
 import { describeKey, EXPIRY_WARNING_DAYS, loadStaffKeys } from '../src/intake/server/keys/staff.ts';
 import { createMemoryLogger } from '../src/intake/server/logger.ts';
-import { createOutbox } from '../src/intake/server/delivery/outbox.ts';
+import { createOutbox, probeOutboxDir } from '../src/intake/server/delivery/outbox.ts';
 import { claimIdleMs } from '../src/intake/server/delivery/outbox-store.ts';
 import { createStreamOutbox } from '../src/intake/server/delivery/stream-outbox.ts';
 import { checkDurability } from '../src/intake/server/store/durability.ts';
@@ -158,11 +155,9 @@ async function checkRedisOutbox(config) {
 
 async function checkOutbox(config) {
   if (config.outboxStore === 'redis') return checkRedisOutbox(config);
-  const probe = join(config.outboxDir, `.doctor-${randomBytes(4).toString('hex')}`);
   try {
-    await mkdir(config.outboxDir, { recursive: true, mode: 0o700 });
-    await writeFile(probe, 'probe', { flag: 'wx' });
-    await rm(probe);
+    // The very check GET /healthz makes: a file written and fsync'd as keeping does.
+    await probeOutboxDir(config.outboxDir);
     const waiting = await createOutbox(config.outboxDir).list();
     ok(`outbox ${config.outboxDir} writable, ${waiting.length} envelope(s) waiting`);
   } catch (error) {
