@@ -7,6 +7,7 @@
 import { expect, test, type Browser, type Locator, type Page } from '@playwright/test';
 import { helpFields, post, urlencoded } from '../support/intake.ts';
 import { hydrated } from '../support/forms.ts';
+import { png } from '../support/images.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { contacts } from '../../src/site/contacts.ts';
 import { telHref } from '../../src/site/links.ts';
@@ -242,6 +243,50 @@ test.describe('without JavaScript, the browser checks required fields itself', (
     await expectInView(page, message, 'the message');
     await expectInView(page, page.locator('label[for="f-message"]'), "the message's label");
   });
+});
+
+test.describe('the photo button', () => {
+  for (const javaScript of [false, true]) {
+    test(`JavaScript ${javaScript ? 'on' : 'off'}: is in the page's language, a full tap target, and opens the picker`, async ({ browser }) => {
+      const context = await browser.newContext({ viewport: { width: 360, height: 640 }, javaScriptEnabled: javaScript, locale: 'ru-RU' });
+      const page = await context.newPage();
+      await open(page, '/ar/missing/', javaScript);
+      const button = page.locator('label.file-pick__button');
+      await expect(button).toHaveText(ar['missing.form.photos.label']);
+      const input = page.getByLabel(ar['missing.form.photos.label']);
+      await expect(input).toHaveAttribute('type', 'file');
+      const box = await boxOf(button, 'the photo button');
+      expect(box.width, 'wide enough to tap').toBeGreaterThanOrEqual(44);
+      expect(box.height, 'high enough to tap').toBeGreaterThanOrEqual(44);
+      // Right to left: the button starts the line on the right.
+      const field = await boxOf(page.locator('fieldset:has(.file-pick)'), 'the photo field');
+      expect(box.x + box.width, 'at the start of an RTL line').toBeGreaterThan(field.x + field.width - 30);
+      // The browser's own button, named in the browser's language, is not shown.
+      expect(await input.evaluate((el) => getComputedStyle(el, '::file-selector-button').display)).toBe('none');
+      const [chooser] = await Promise.all([page.waitForEvent('filechooser'), button.click()]);
+      expect(chooser.isMultiple()).toBe(true);
+      const status = page.locator('.file-pick__status');
+      if (!javaScript) {
+        // Without JS the input itself says what was chosen: as high as a tap target.
+        expect((await boxOf(input, 'the input')).height).toBeGreaterThanOrEqual(44);
+        await expect(status).toHaveCount(0);
+      } else {
+        // With JS the island says it in the page's language, and the input is kept for the keyboard only.
+        await expect(status).toHaveText(ar['missing.form.photos.none']);
+        const photo = { name: 'a.png', mimeType: 'image/png', buffer: Buffer.from(png()) };
+        await chooser.setFiles([photo, { ...photo, name: 'b.png' }]);
+        await expect(status).toHaveText(ar['missing.form.photos.count'].replace('{{n}}', '2'));
+        expect((await boxOf(input, 'the input')).width).toBeLessThanOrEqual(1);
+        // From the keyboard, the hidden input's focus shows on the button.
+        await input.focus();
+        await page.keyboard.press('Tab');
+        await page.keyboard.press('Shift+Tab');
+        await expect(input).toBeFocused();
+        await expect(button).toHaveCSS('outline-style', 'solid');
+      }
+      await context.close();
+    });
+  }
 });
 
 test.describe('the reference code', () => {
