@@ -328,4 +328,15 @@ test.describe('the reference code', () => {
       await context.close();
     });
   }
+
+  test('at 320 px with the text twice as large, the code wraps, only at its hyphen, and each group stays in its box', async ({ browser }) => {
+    // As a phone set to large text does: everything in rem grows, the code with it.
+    const { page, context } = await answerPage(browser, 320, 'html { font-size: 200%; }');
+    // Larger than at the usual text size, as large as a group can be and still fit the screen.
+    expect(parseFloat(await page.locator('.reference').evaluate((el) => getComputedStyle(el).fontSize))).toBeGreaterThan(32);
+    const [first, second] = await groupLines(page);
+    expect(second!.top, 'the two groups are on two lines').toBeGreaterThan(first!.top);
+    expect([first, second], 'neither group is broken or sticks out').toMatchObject([{ rects: 1, inside: true }, { rects: 1, inside: true }]);
+    await context.close();
+  });
 });
