@@ -38,11 +38,11 @@ export function PhotoField() {
       <p className="hint" id={hintId(PHOTO_FIELD)}>{s['missing.form.photos.rules']}</p>
       {chooseAgain && <p className="notice" id={`${hintId(PHOTO_FIELD)}-again`}>{s['answer.error.photos']}</p>}
       <ErrorText name={PHOTO_FIELD} />
-      <div className={enhanced ? 'file-pick file-pick--enhanced' : 'file-pick'}>
+      <div className="file-pick">
         {/* Before its label: the label shows the input's keyboard focus (`input:focus-visible + label`). */}
         <input
           type="file"
-          className="file-pick__input"
+          className={enhanced ? 'file-pick__input visually-hidden' : 'file-pick__input'}
           id={controlId(PHOTO_FIELD)}
           name={PHOTO_FIELD}
           accept={PHOTO_TYPES}
@@ -55,7 +55,7 @@ export function PhotoField() {
             if (files.length > 0) preloadEncryption();
           }}
         />
-        <label className="file-pick__button" htmlFor={controlId(PHOTO_FIELD)}>{s['missing.form.photos.label']}</label>
+        <label className="button file-pick__button" htmlFor={controlId(PHOTO_FIELD)}>{s['missing.form.photos.label']}</label>
         {enhanced && (
           <p className="file-pick__status" id={status} aria-live="polite">
             {previews.length === 0 ? s['missing.form.photos.none'] : fill(s['missing.form.photos.count'] ?? '', { n: previews.length })}
