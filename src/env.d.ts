@@ -8,5 +8,7 @@ declare namespace App {
     t: import('./i18n/index.ts').Translate;
     /** Set by the intake endpoint when it answers a plain form post with an HTML page. */
     answer?: import('./intake/server/answer.ts').HtmlAnswer;
+    /** The public origin for absolute links of a page rendered on request (src/middleware.ts). */
+    site?: string;
   }
 }

@@ -15,5 +15,13 @@ export const navigation = [
   { page: 'privacy', key: 'nav.privacy' },
 ] as const;
 
-/** The few links the header shows; the rest are one tap away in the full menu. */
-export const headerPages = ['help', 'missing', 'safety'] as const;
+/**
+ * The few links the header shows; the rest are one tap away in the full list (the footer's).
+ * `phone`: also on a small screen, where the header keeps one line of links (the first screen
+ * must still show the page's heading and purpose, the quick exit and the hotline).
+ */
+export const headerPages = [
+  { page: 'help', phone: true },
+  { page: 'missing', phone: false },
+  { page: 'safety', phone: false },
+] as const;

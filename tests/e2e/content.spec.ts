@@ -160,6 +160,28 @@ test.describe('sitemap and head', () => {
     expect(sitemap).toContain('/ru/directory/legal/</loc>');
   });
 
+  test('a page rendered on request (the 404) links to the running server: its own port, or PUBLIC_URL', async () => {
+    /** The origins of a 404 page's canonical and hreflang links. */
+    const origins = async (url: string) => {
+      const response = await fetch(`${url}/kk/no-such-page/`);
+      expect(response.status).toBe(404);
+      const links = [...(await response.text()).matchAll(/<link rel="(canonical|alternate)"[^>]*? href="([^"]+)"/g)];
+      expect(links.length, 'the canonical link and one alternate per language').toBe(1 + locales.length);
+      expect(new URL(links[0]![2]!).pathname).toBe('/kk/no-such-page/');
+      return new Set(links.map(([, , href]) => new URL(href!).origin));
+    };
+    // The test servers listen on a free port; the build wrote its pages for the default, 4321.
+    const built = readFileSync('dist/client/kk/index.html', 'utf8').match(/<link rel="canonical" href="([^"]+)"/)![1]!;
+    expect(new URL(built).port, 'the build is not on this port').not.toBe(String(server.port));
+    expect(await origins(server.url)).toEqual(new Set([server.url]));
+    const published = await startServer({ PUBLIC_URL: 'https://help.example.org' });
+    try {
+      expect(await origins(published.url)).toEqual(new Set(['https://help.example.org']));
+    } finally {
+      await published.stop();
+    }
+  });
+
   test('a nested page has a canonical link to itself and alternates in each language', async ({ page }) => {
     await page.goto(`${server.url}/ru/directory/legal/`);
     expect(new URL((await page.locator('link[rel=canonical]').getAttribute('href'))!).pathname).toBe('/ru/directory/legal/');

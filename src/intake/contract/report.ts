@@ -95,14 +95,19 @@ export const choiceWords: Partial<Record<FieldName, Readonly<Record<string, stri
   consent_show_rescued: yesNoWords,
 };
 
-/** Sections of the report, in the order staff need them: safety and contact first. */
-const helpSections: [string, (keyof HelpApplication)[]][] = [
+/**
+ * Sections of the report, in the order staff need them: safety and contact first. Each field sits
+ * under the heading that names what it is about (who wrote is not "what happened").
+ */
+export const helpSections: [string, (keyof HelpApplication)[]][] = [
   ['Связь', ['contact_safe', 'contact_channels', 'contact_value', 'contact_time', 'reply_language']],
-  ['Что случилось', ['danger_now', 'for', 'situation', 'country', 'place', 'people_count', 'name', 'message']],
+  ['Что случилось', ['danger_now', 'situation', 'people_count', 'message']],
+  ['Где', ['country', 'place']],
+  ['Заявитель', ['name', 'for']],
   ['Служебное', ['consent', 'filled_ms']],
 ];
 
-const missingSections: [string, (keyof MissingApplication)[]][] = [
+export const missingSections: [string, (keyof MissingApplication)[]][] = [
   ['Связь', ['contact_safe', 'contact_channels', 'contact_value', 'contact_time', 'reply_language']],
   [
     'Пропавший человек',

@@ -31,13 +31,24 @@ function fallbackChain(locale: string): string[] {
 }
 
 /**
- * One text of a field given per locale (`{ ru, en }` in the organisations' YAML), by the same
- * fallback rule; `lang` is set when the text is in another language, for the element's `lang`.
+ * The `lang` and `dir` of an element holding text in another language than the page's (a
+ * fallback), to spread on it, so screen readers, translators and the layout read it right;
+ * nothing for the page's own language.
  */
-export function pickText(value: Record<string, string | undefined>, locale: string): { text: string; lang?: string } {
+export function languageOf(code: string | undefined): { lang?: string; dir?: 'ltr' | 'rtl' } {
+  if (code === undefined) return {};
+  const { lang, dir } = getLocale(code);
+  return { lang, dir };
+}
+
+/**
+ * One text of a field given per locale (`{ ru, en }` in the organisations' YAML), by the same
+ * fallback rule; `lang` and `dir` are set when the text is in another language (languageOf).
+ */
+export function pickText(value: Record<string, string | undefined>, locale: string): { text: string; lang?: string; dir?: 'ltr' | 'rtl' } {
   for (const code of fallbackChain(locale)) {
     const text = value[code];
-    if (text) return code === locale ? { text } : { text, lang: getLocale(code).lang };
+    if (text) return code === locale ? { text } : { text, ...languageOf(code) };
   }
   return { text: '' };
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { choiceWords, composeReport, fieldLabels, JSON_SEPARATOR, languageName, padText } from '../../../../src/intake/contract/report.ts';
+import {
+  choiceWords,
+  composeReport,
+  fieldLabels,
+  helpSections,
+  JSON_SEPARATOR,
+  languageName,
+  missingSections,
+  padText,
+} from '../../../../src/intake/contract/report.ts';
 import {
   fieldNames,
   type Application,
@@ -42,6 +51,20 @@ const missing: MissingApplication = {
 
 const meta = { reference: 'K7M2-PQ4X', receivedAt: '2026-11-25T21:00:00.000Z', sealed: false, photoCount: 2 };
 
+/** The readable report as its sections: each heading (a line not indented) with the labels under it. */
+function sectionsOf(report: string): Map<string, string[]> {
+  const readable = report.split(JSON_SEPARATOR)[0] ?? '';
+  const sections = new Map<string, string[]>();
+  // Sections are separated by a blank line; the first block is the header (reference, kind, …).
+  for (const block of readable.trim().split('\n\n').slice(1)) {
+    const [heading = '', ...lines] = block.split('\n');
+    // A label is indented once; what the person wrote over several lines, twice.
+    const labels = lines.filter((l) => /^ {4}\S/.test(l)).map((l) => l.trim().replace(/:.*$/, ''));
+    sections.set(heading, labels);
+  }
+  return sections;
+}
+
 function jsonOf(report: string): unknown {
   const parts = report.split(`\n${JSON_SEPARATOR}\n`);
   expect(parts).toHaveLength(2);
@@ -61,6 +84,26 @@ describe('composeReport', () => {
     // No field name leaks into the readable part as a label.
     const readable = report.split(JSON_SEPARATOR)[0] ?? '';
     expect(readable).not.toMatch(/contact_safe|person_name|danger_now/);
+  });
+
+  it.each([
+    ['help', help, helpSections],
+    ['missing', missing, missingSections],
+  ] as const)('puts each %s field once, under the heading of what it is about', (_, application, layout) => {
+    const sections = sectionsOf(composeReport(application, meta));
+    expect([...sections.keys()]).toEqual(layout.map(([title]) => title));
+    const labels = [...sections.values()].flat();
+    const fields = fieldNames[application.kind].filter((f) => f !== 'website' && f !== 'kind' && f !== 'locale');
+    expect(labels.sort()).toEqual(fields.map((f) => fieldLabels[f]).sort());
+  });
+
+  it('names who wrote under «Заявитель», never under «Что случилось»', () => {
+    const forHelp = sectionsOf(composeReport({ ...help, name: 'Айгуль' }, meta));
+    expect(forHelp.get('Заявитель')).toEqual([fieldLabels.name, fieldLabels.for]);
+    expect(forHelp.get('Что случилось')).toEqual([fieldLabels.danger_now, fieldLabels.situation, fieldLabels.people_count, fieldLabels.message]);
+    expect(forHelp.get('Где')).toEqual([fieldLabels.country, fieldLabels.place]);
+    expect(sectionsOf(composeReport(missing, meta)).get('Заявитель')).toEqual([fieldLabels.applicant_name, fieldLabels.applicant_relation]);
+    expect(composeReport({ ...help, name: 'Айгуль' }, meta)).toContain('Заявитель\n    Имя заявителя: Айгуль\n    Для кого помощь: для другого человека\n\n');
   });
 
   it('says choices in Russian words and names the language in Russian', () => {

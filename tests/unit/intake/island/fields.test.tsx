@@ -141,11 +141,35 @@ describe('PhotoField', () => {
   const missing = stringsFor('missing');
   const rules = text(missing, 'missing.form.photos.rules');
 
+  it('without JS, is named by its label in the page\'s language, described by the rules, and says nothing of its own', () => {
+    inForm(<PhotoField />, { kind: 'missing', enhanced: false });
+    const picker = screen.getByLabelText(text(missing, 'missing.form.photos.label'));
+    expect(picker).toBe(control('photos'));
+    expect(picker.getAttribute('aria-describedby')).toBe('h-photos');
+    expect(document.getElementById('h-photos')!.textContent).toBe(rules);
+    // The label is the button: right after the input, so it can show the input's keyboard focus.
+    expect(picker.nextElementSibling?.matches('label.file-pick__button[for="f-photos"]')).toBe(true);
+    expect(picker.classList.contains('visually-hidden')).toBe(false);
+    expect(document.getElementById('h-photos-chosen')).toBeNull();
+  });
+
+  it('with JS, says in the page\'s language how many photos are chosen, and is described by it', () => {
+    inForm(<PhotoField />, { kind: 'missing' });
+    const picker = control('photos');
+    expect(picker.classList.contains('visually-hidden')).toBe(true);
+    expect(picker.getAttribute('aria-describedby')).toBe('h-photos h-photos-chosen');
+    const status = document.getElementById('h-photos-chosen')!;
+    expect(status.getAttribute('aria-live')).toBe('polite');
+    expect(status.textContent).toBe(text(missing, 'missing.form.photos.none'));
+    choosePhotos(picker, [new File([jpeg() as BlobPart], 'a.jpg', { type: 'image/jpeg' }), new File([png() as BlobPart], 'b.png', { type: 'image/png' })]);
+    expect(status.textContent).toBe(text(missing, 'missing.form.photos.count').replace('{{n}}', '2'));
+  });
+
   it('is named by its label and described by the rules', () => {
     inForm(<PhotoField />, { kind: 'missing' });
     const picker = screen.getByLabelText(text(missing, 'missing.form.photos.label'));
     expect(picker).toBe(control('photos'));
-    expect(picker.getAttribute('aria-describedby')).toBe('h-photos');
+    expect(picker.getAttribute('aria-describedby')).toBe('h-photos h-photos-chosen');
     expect(document.getElementById('h-photos')!.textContent).toBe(rules);
     expect((picker as HTMLInputElement).multiple).toBe(true);
     expect((picker as HTMLInputElement).accept).toBe('image/jpeg,image/png,image/webp');
@@ -155,7 +179,7 @@ describe('PhotoField', () => {
     const error = text(missing, 'errors.field.photo_type');
     inForm(<PhotoField />, { kind: 'missing', values: { person_name: ['Иван'] }, errors: { photos: error } });
     const picker = control('photos');
-    expect(picker.getAttribute('aria-describedby')).toBe('h-photos h-photos-again e-photos');
+    expect(picker.getAttribute('aria-describedby')).toBe('h-photos h-photos-again e-photos h-photos-chosen');
     expect(document.getElementById('h-photos-again')!.textContent).toBe(text(missing, 'answer.error.photos'));
     expect(document.getElementById('e-photos')!.textContent).toBe(`${prefix} ${error}`);
     expect(picker.getAttribute('aria-invalid')).toBe('true');
