@@ -89,6 +89,15 @@ describe('content files', () => {
       }
     }
   });
+  it('the safety and privacy pages cover the same points in every language, and the privacy page names each service that sees what a person sends', () => {
+    const headings = (locale: string, page: string) => readFileSync(`content/pages/${locale}/${page}.md`, 'utf8').match(/^## /gm)?.length ?? 0;
+    for (const locale of localeCodes) {
+      for (const page of ['safety', 'privacy']) expect(headings(locale, page), `${locale}/${page}.md: sections`).toBe(headings('ru', page));
+      const privacy = readFileSync(`content/pages/${locale}/privacy.md`, 'utf8');
+      // The mail provider always; the hosted store where the operator sets it up (limits, used references, the shared outbox).
+      for (const service of ['Resend', 'Upstash']) expect(privacy, `${locale}/privacy.md names ${service}`).toContain(`**${service}**`);
+    }
+  });
   it('the directory: every organisation valid, each with a place in the list and a name of its own', () => {
     const files = readdirSync('content/organizations').filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThan(0);
