@@ -5,7 +5,12 @@
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
+
+// The async forms run in libuv's thread pool: both cores compress at once.
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
 
 /** Text formats worth compressing; images and fonts are compressed already. */
 export const COMPRESSIBLE = /\.(?:html|css|js|mjs|json|svg|xml|txt|webmanifest)$/;
@@ -23,17 +28,17 @@ function* files(dir) {
 }
 
 const totals = { files: 0, bytes: 0, br: 0, gz: 0 };
-for (const path of files(root)) {
+async function compressFile(path) {
   const bytes = readFileSync(path);
   totals.files += 1;
   totals.bytes += bytes.length;
   const variants = {
-    br: () => brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
-    gz: () => gzipSync(bytes, { level: constants.Z_BEST_COMPRESSION }),
+    br: () => brotli(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY, [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length } }),
+    gz: () => gz(bytes, { level: constants.Z_BEST_COMPRESSION }),
   };
   for (const [ext, compress] of Object.entries(variants)) {
     const out = `${path}.${ext}`;
-    const packed = bytes.length >= MIN_BYTES ? compress() : null;
+    const packed = bytes.length >= MIN_BYTES ? await compress() : null;
     if (packed && packed.length < bytes.length) {
       writeFileSync(out, packed);
       totals[ext] += packed.length;
@@ -44,6 +49,7 @@ for (const path of files(root)) {
     }
   }
 }
+await Promise.all([...files(root)].map(compressFile));
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 console.log(`precompress: ${totals.files} files in ${relative(process.cwd(), root)}: ${kb(totals.bytes)} → brotli ${kb(totals.br)}, gzip ${kb(totals.gz)}`);
 

@@ -75,6 +75,9 @@ export async function startCaddy(upstreams: [number, number], ports: { https?: n
   text = substitute(text, '127.0.0.1:4321', `127.0.0.1:${upstreams[0]}`);
   text = substitute(text, '127.0.0.1:4322', `127.0.0.1:${upstreams[1]}`);
   text = substitute(text, /^http:\/\/:4380 \{$/m, `http://:${onion} {`);
+  // Health checks every 2 s here (10 s in the file): a test of what Caddy does once they fail
+  // then waits seconds, not the file's interval.
+  text = substitute(text, 'health_interval 10s', 'health_interval 2s');
   const file = join(dir, 'Caddyfile');
   writeFileSync(file, text);
 
