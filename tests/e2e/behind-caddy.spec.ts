@@ -3,7 +3,7 @@
 // redis-server started from deploy/redis.conf (OUTBOX_STORE=redis, TRUST_PROXY=1), mailing
 // through the real resend SDK to a local sink. Everything below goes over HTTPS through Caddy,
 // and Node clients trust only Caddy's local authority.
-import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -18,7 +18,7 @@ import { openRedisConnection } from '../../src/intake/server/store/redis.ts';
 import { helpSample } from '../../scripts/lib/samples.mjs';
 import { sendsPerReference, startSink, type Sink } from '../../scripts/lib/sink.ts';
 import { startCaddy, type RunningCaddy } from '../support/caddy.ts';
-import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
+import { afterHumanDelay, fillHelp, fillMissing, hydrated, shownReference } from '../support/forms.ts';
 import { createGpgHome, type GpgHome } from '../support/gpg.ts';
 import { jpeg } from '../support/images.ts';
 import { mailEnv, marker, urlencoded } from '../support/intake.ts';
@@ -277,40 +277,16 @@ const MESSAGE = `Нас держат на кирпичном заводе ${mark
 const CIRCUMSTANCES = `Уехал на стройку по объявлению ${marker('circumstances')}`;
 const photoBytes = Buffer.from(jpeg());
 
-async function fillHelp(page: Page, message: string) {
-  await page.locator('#f-for-self').check();
-  await page.locator('#f-situation-labour').check();
-  await page.locator('#f-country').fill('Россия');
-  await page.locator('#f-place').fill('Кирпичный завод у трассы');
-  await page.locator('#f-message').fill(message);
-  await page.locator('#f-contact_safe-no').check();
-  await page.locator('#f-consent').check();
-}
-
-async function fillMissing(page: Page, circumstances: string) {
-  await page.locator('#f-person_name').fill('Иванов Иван Иванович');
-  await page.locator('#f-last_seen_date').fill('2024-03-15');
-  await page.locator('#f-last_seen_place').fill('Махачкала, автовокзал');
-  await page.locator('#f-circumstances').fill(circumstances);
-  await page.locator('#f-police_report-no').check();
-  await page.locator('#f-applicant_name').fill('Мария');
-  await page.locator('#f-applicant_relation').fill('сестра');
-  await page.locator('#f-contact_safe-yes').check();
-  await page.locator('#f-contact_channels-telegram').check();
-  await page.locator('#f-contact_value').fill('@maria_test');
-  await page.locator('#f-consent').check();
-  await page.locator('#f-consent_publish-no').check();
-  await page.locator('#f-consent_show_rescued-no').check();
-  await page.locator('#f-photos').setInputFiles([{ name: 'brother.jpg', mimeType: 'image/jpeg', buffer: photoBytes }]);
-}
-
 /** Sends one form in Chromium through Caddy and returns the reference the person is shown. */
 async function sendForm(context: BrowserContext, kind: 'help' | 'missing', javaScript: boolean, text: string): Promise<string> {
   const page = await context.newPage();
   await page.goto(`${caddy.url}/ru/${kind}/`);
   if (javaScript) await hydrated(page);
-  if (kind === 'help') await fillHelp(page, text);
-  else await fillMissing(page, text);
+  if (kind === 'help') await fillHelp(page, { message: text });
+  else {
+    await fillMissing(page, { circumstances: text });
+    await page.locator('#f-photos').setInputFiles([{ name: 'brother.jpg', mimeType: 'image/jpeg', buffer: photoBytes }]);
+  }
   if (javaScript) await afterHumanDelay(page);
   await page.getByRole('button', { name: ru['form.submit'] }).click();
   await expect(page.getByRole('heading', { name: ru['answer.received.title'] })).toBeVisible();

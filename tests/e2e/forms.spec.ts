@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { afterHumanDelay, hydrated, shownReference } from '../support/forms.ts';
+import { afterHumanDelay, fillHelp, fillMissing, HELP_MESSAGE, HELP_PLACE, hydrated, shownReference } from '../support/forms.ts';
 import { expectNoAxeViolations } from '../support/a11y.ts';
 import { createGpgHome } from '../support/gpg.ts';
 import { jpeg, png } from '../support/images.ts';
@@ -26,39 +26,7 @@ test.afterAll(async () => {
   rmSync(varDir, { recursive: true, force: true });
 });
 
-const MESSAGE = 'Нас держат на кирпичном заводе, паспорта забрали.';
-const PLACE = 'Кирпичный завод у трассы, рядом заправка';
 const fieldError = (page: Page, name: string) => page.locator(`#e-${name}`);
-
-
-async function fillHelp(page: Page, safe: 'yes' | 'no' | 'unsure' = 'no') {
-  await page.locator('#f-for-self').check();
-  await page.locator('#f-situation-labour').check();
-  await page.locator('#f-situation-documents_taken').check();
-  await page.locator('#f-country').fill('Россия');
-  await page.locator('#f-place').fill(PLACE);
-  await page.locator('#f-message').fill(MESSAGE);
-  await page.locator(`#f-contact_safe-${safe}`).check();
-  await page.locator('#f-consent').check();
-}
-
-async function fillMissing(page: Page) {
-  await page.locator('#f-person_name').fill('Иванов Иван Иванович');
-  await page.locator('#f-person_birth_date').fill('1990-05-31');
-  await page.locator('#f-person_citizenship').fill('Россия');
-  await page.locator('#f-last_seen_date').fill('2024-03-15');
-  await page.locator('#f-last_seen_place').fill('Махачкала, автовокзал');
-  await page.locator('#f-circumstances').fill('Уехал на стройку по объявлению, вербовщик Руслан.');
-  await page.locator('#f-police_report-yes').check();
-  await page.locator('#f-applicant_name').fill('Мария');
-  await page.locator('#f-applicant_relation').fill('сестра');
-  await page.locator('#f-contact_safe-yes').check();
-  await page.locator('#f-contact_channels-telegram').check();
-  await page.locator('#f-contact_value').fill('@maria_test');
-  await page.locator('#f-consent').check();
-  await page.locator('#f-consent_publish-no').check();
-  await page.locator('#f-consent_show_rescued-yes').check();
-}
 
 const photo = (name: string, bytes: Uint8Array, mimeType = 'image/jpeg') => ({ name, mimeType, buffer: Buffer.from(bytes) });
 
@@ -155,7 +123,7 @@ test.describe('JavaScript on', () => {
     await expect(contact).toHaveValue('+7 900 123 45 67');
     // "Yes" makes a channel and the contact required, with the schema's own messages.
     await contact.fill('');
-    await fillHelp(page, 'yes');
+    await fillHelp(page, { safe: 'yes' });
     await page.getByRole('button', { name: ru['form.submit'] }).click();
     await expect(fieldError(page, 'contact_channels')).toContainText(ru['errors.field.contact_channel_required']);
     await expect(fieldError(page, 'contact_value')).toContainText(ru['errors.field.contact_required']);
@@ -164,13 +132,13 @@ test.describe('JavaScript on', () => {
     await page.getByRole('button', { name: ru['form.submit'] }).click();
     await expect(fieldError(page, 'contact_value')).toContainText(ru['errors.field.invalid_email']);
     await expect(fieldError(page, 'contact_channels')).toHaveCount(0);
-    await expect(page.locator('#f-message')).toHaveValue(MESSAGE);
+    await expect(page.locator('#f-message')).toHaveValue(HELP_MESSAGE);
   });
 
   test('help: a complete request shows the reference in place, sends the real thing, stores nothing', async ({ page, context }) => {
     await page.goto(server.url + '/ru/help/');
     await hydrated(page);
-    await fillHelp(page, 'yes');
+    await fillHelp(page, { safe: 'yes' });
     await page.locator('#f-contact_channels-signal').check();
     await page.locator('#f-contact_value').fill('+7 900 123 45 67');
     await page.locator('#f-contact_time').fill('после 20:00');
@@ -186,7 +154,7 @@ test.describe('JavaScript on', () => {
     await expectNoAxeViolations(page, 'help, confirmation');
     await expectNothingStored(page, context);
     const plain = await decryptKept(reference);
-    expect(plain).toContain(MESSAGE);
+    expect(plain).toContain(HELP_MESSAGE);
     expect(plain).toContain('+7 900 123 45 67');
   });
 
@@ -195,11 +163,11 @@ test.describe('JavaScript on', () => {
     await hydrated(page);
     await page.locator('#f-contact_safe-yes').check();
     await page.locator('#f-contact_value').fill('+7 999 000 00 00');
-    await fillHelp(page, 'no');
+    await fillHelp(page, { safe: 'no' });
     await afterHumanDelay(page);
     await page.getByRole('button', { name: ru['form.submit'] }).click();
     const plain = await decryptKept(await shownReference(page));
-    expect(plain).toContain(MESSAGE);
+    expect(plain).toContain(HELP_MESSAGE);
     expect(plain).not.toContain('+7 999 000 00 00');
   });
 
@@ -269,7 +237,7 @@ test.describe('JavaScript on', () => {
     await expect(page.locator('.error-summary')).toBeFocused();
     await expect(fieldError(page, 'place')).toContainText(ru['errors.field.control_chars']);
     await expect(page.locator('#f-place')).toHaveAttribute('aria-invalid', 'true');
-    await expect(page.locator('#f-place')).toHaveValue(PLACE);
+    await expect(page.locator('#f-place')).toHaveValue(HELP_PLACE);
   });
 
   test('no connection, 503 or 429: the form stays filled, the hotline is offered, and retry sends it', async ({ page }) => {
@@ -296,7 +264,7 @@ test.describe('JavaScript on', () => {
     await expect(failure.getByRole('heading')).toBeFocused();
     await expect(failure).toContainText(ru['form.failure.network']);
     await expect(failure.locator('a[href="tel:+78005507140"]')).toBeVisible();
-    await expect(page.locator('#f-message')).toHaveValue(MESSAGE);
+    await expect(page.locator('#f-message')).toHaveValue(HELP_MESSAGE);
     await expectNoAxeViolations(page, 'help, send failed');
     const retry = page.getByRole('button', { name: ru['form.failure.retry'] });
     await retry.click();
@@ -305,7 +273,7 @@ test.describe('JavaScript on', () => {
     await retry.click();
     await expect(failure).toContainText('Слишком много заявок');
     await expect(failure).toContainText(ru['answer.error.retryAfter'].replace('{{minutes}}', '10'));
-    await expect(page.locator('#f-place')).toHaveValue(PLACE);
+    await expect(page.locator('#f-place')).toHaveValue(HELP_PLACE);
     await retry.click();
     await expect(page.getByRole('heading', { name: ru['answer.received.title'] })).toBeFocused();
   });
@@ -373,20 +341,20 @@ test.describe('JavaScript off', () => {
     await expect(page.locator('#f-message')).toHaveAttribute('maxlength', '5000');
     await expect(page.locator('#f-message')).toHaveAttribute('required', '');
     await expect(page.locator('#f-website')).toHaveAttribute('tabindex', '-1');
-    await fillHelp(page, 'no');
+    await fillHelp(page, { safe: 'no' });
     const [response] = await Promise.all([page.waitForResponse('**/api/applications'), page.getByRole('button', { name: ru['form.submit'] }).click()]);
     expect(response.status()).toBe(201);
     await expect(page.locator('h1')).toHaveText(ru['answer.received.title']);
     await expect(page).toHaveTitle(ru['site.titleNeutral']);
     const plain = await decryptKept(await shownReference(page));
-    expect(plain).toContain(MESSAGE);
+    expect(plain).toContain(HELP_MESSAGE);
     await expectNoAxeViolationsWithoutJs(browser, page, 'answer, received');
     await expectNothingStored(page, context);
   });
 
   test('help: "yes" without contact details is refused by the server, at the field, with the rest kept', async ({ browser, page }) => {
     await page.goto(server.url + '/ru/help/');
-    await fillHelp(page, 'yes');
+    await fillHelp(page, { safe: 'yes' });
     await page.locator('#f-people_count').fill('двое');
     const [response] = await Promise.all([page.waitForResponse('**/api/applications'), page.getByRole('button', { name: ru['form.submit'] }).click()]);
     expect(response.status()).toBe(400);
@@ -396,8 +364,8 @@ test.describe('JavaScript off', () => {
     await expect(fieldError(page, 'contact_channels')).toContainText(ru['errors.field.contact_channel_required']);
     await expect(fieldError(page, 'contact_value')).toContainText(ru['errors.field.contact_required']);
     await expect(fieldError(page, 'people_count')).toContainText(ru['errors.field.invalid_number']);
-    await expect(page.locator('#f-message')).toHaveValue(MESSAGE);
-    await expect(page.locator('#f-place')).toHaveValue(PLACE);
+    await expect(page.locator('#f-message')).toHaveValue(HELP_MESSAGE);
+    await expect(page.locator('#f-place')).toHaveValue(HELP_PLACE);
     await expect(page.locator('#f-for-self')).toBeChecked();
     await expect(page.locator('#f-situation-documents_taken')).toBeChecked();
     await expect(page.locator('#f-contact_safe-yes')).toBeChecked();
@@ -462,7 +430,7 @@ test.describe('JavaScript off, refused for too many requests', () => {
       // browser's Back button has them, and the form is a link away.
       await expect(page.getByText(ru['answer.error.goBack'])).toBeVisible();
       await expect(page.locator('#f-message')).toHaveCount(0);
-      expect(await page.content()).not.toContain(MESSAGE);
+      expect(await page.content()).not.toContain(HELP_MESSAGE);
       await expect(page.locator('main a[href="/ru/help/"]')).toBeVisible();
       await expectNoAxeViolationsWithoutJs(browser, page, 'answer, rate limited');
     } finally {

@@ -6,6 +6,8 @@ export interface Raw {
   /** The reason phrase of the status line, which fetch does not show. */
   reason: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The header lines as they came, names lower-cased: a header sent twice, or a line split off, shows here. */
+  lines: [string, string][];
   body: string;
 }
 
@@ -42,13 +44,14 @@ export function rawRequest(port: number, options: RawOptions): Promise<Raw> {
       const all = Buffer.concat(received);
       const split = all.indexOf('\r\n\r\n');
       const [statusLine = '', ...lines] = all.subarray(0, split).toString('latin1').split('\r\n');
-      const parsed = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      const pairs = lines.map((l): [string, string] => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]);
+      const parsed = Object.fromEntries(pairs);
       let payload: Buffer = all.subarray(split + 4);
       // Only the first answer counts: what may follow is the server refusing the unread rest.
       if (parsed['transfer-encoding'] === 'chunked') payload = dechunk(payload);
       else if (parsed['content-length']) payload = payload.subarray(0, Number(parsed['content-length']));
       const [, code = '0', ...reason] = statusLine.split(' ');
-      resolve({ status: Number(code), reason: reason.join(' '), headers: parsed, body: payload.toString('utf8') });
+      resolve({ status: Number(code), reason: reason.join(' '), headers: parsed, lines: pairs, body: payload.toString('utf8') });
     });
     socket.write(head);
     for (const chunk of body) socket.write(options.chunked ? Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]) : chunk);

@@ -2,10 +2,11 @@
 // as scripts/serve.mjs calls it), read off the wire of a loopback HTTP server with raw sockets,
 // so odd targets arrive exactly as sent.
 import http from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { securityHeaders } from '../../../../src/intake/server/http/headers.ts';
 import { canonicalTarget } from '../../../../src/intake/server/http/path.ts';
+import { rawRequest, type Raw } from '../../../support/raw-http.ts';
 
 const ONION = 'http://f4olf7h45cea4mdcbkz7vcop4m7chztlr4ve5cjm4brsort6jar6mfid.onion';
 const ONION_HOST = new URL(ONION).host;
@@ -31,36 +32,7 @@ async function serve(onionUrl?: string): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-interface Raw {
-  status: number;
-  /** Header lines as they came, name lower-cased. */
-  lines: [string, string][];
-}
-
-/** Sends `request` as bytes and reads the head of the answer. */
-function raw(port: number, request: string): Promise<Raw> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-      const end = text.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      socket.destroy();
-      const [status, ...rest] = text.slice(0, end).split('\r\n');
-      resolve({
-        status: Number(status!.split(' ')[1]),
-        lines: rest.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
-      });
-    });
-    socket.on('error', reject);
-    socket.write(request);
-  });
-}
-
-const get = (port: number, target: string, method = 'GET', host = 'help.example.org') =>
-  raw(port, `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${method === 'POST' ? 'Content-Length: 0\r\n' : ''}\r\n`);
+const get = (port: number, path: string, method = 'GET', host = 'help.example.org') => rawRequest(port, { method, path, headers: { host } });
 const onionLocation = (answer: Raw) => answer.lines.filter(([name]) => name === 'onion-location').map(([, value]) => value);
 
 describe('Onion-Location', () => {
