@@ -1,10 +1,7 @@
 import { defineConfig, devices } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { chromiumLaunchOptions } from './scripts/lib/chromium.mjs';
 
 const isCI = Boolean(process.env.CI);
-
-// `npx playwright install` cannot download here: use Debian's Chromium when it is installed.
-const executablePath = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -22,9 +19,6 @@ export default defineConfig({
   use: {
     ...devices['Desktop Chrome'],
     locale: 'ru-RU',
-    launchOptions: {
-      ...(executablePath ? { executablePath } : {}),
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
 });

@@ -6,7 +6,7 @@
 // Targets: form usable ≤ 2 s, hydrated ≤ 5 s. Exits 1 when a target is missed.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { launchChromium } from './lib/wire.mjs';
 import { ROOT, startServer } from './lib/server.mjs';
 
 const PAGES = ['/ru/', '/ru/help/', '/ar/missing/'];
@@ -33,10 +33,7 @@ const observe = () => {
 };
 
 const server = await startServer({ RATE_LIMIT_REFUSED: '100000/10m' });
-const browser = await chromium.launch({
-  ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-});
+const browser = await launchChromium();
 const rows = [];
 let missed = false;
 try {

@@ -1,8 +1,8 @@
 // What Chromium really transfers for a page: its own network log (DevTools protocol), cache off,
 // with JavaScript on or off. Bodies are counted as they came over the wire (compressed), and
 // again with the response headers; nothing here estimates.
-import { existsSync } from 'node:fs';
 import { chromium } from '@playwright/test';
+import { chromiumLaunchOptions } from './chromium.mjs';
 
 /**
  * @typedef {object} Transfer
@@ -13,12 +13,9 @@ import { chromium } from '@playwright/test';
  * @property {string[]} encodings Content-Encoding of each text response (empty: none)
  */
 
-/** @returns {Promise<import('@playwright/test').Browser>} Debian's Chromium when it is there */
+/** @returns {Promise<import('@playwright/test').Browser>} */
 export function launchChromium() {
-  return chromium.launch({
-    ...(existsSync('/usr/bin/chromium') ? { executablePath: '/usr/bin/chromium' } : {}),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  return chromium.launch(chromiumLaunchOptions);
 }
 
 /**
