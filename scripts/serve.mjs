@@ -52,7 +52,7 @@ const uploads = createGate({
   maxWaitMs: 30_000,
   perAddress: 2,
   trustProxy: config.trustProxy,
-  floor: config.uploadFloorWindowMs === undefined ? defaultFloor : { ...defaultFloor, windowMs: config.uploadFloorWindowMs },
+  floor: { ...defaultFloor, ...config.uploadFloor },
   logger,
   logIntervalMs: config.logCountMs,
 });

@@ -70,6 +70,7 @@ export const VARIABLES = [
   'OUTBOX_RETRY_SECONDS',
   'MAIL_TIMEOUT_SECONDS',
   'UPLOAD_FLOOR_WINDOW_SECONDS',
+  'UPLOAD_FLOOR_GRACE_SECONDS',
   'BOT_MIN_FILL_MS',
   'HEADERS_TIMEOUT_SECONDS',
   'LOG_COUNT_SECONDS',
@@ -211,8 +212,10 @@ const rawSchema = z.strictObject({
   OUTBOX_RETRY_SECONDS: integer(1, 86_400).default(30),
   // Resend has no timeout of its own: a hung provider must not hold a delivery forever.
   MAIL_TIMEOUT_SECONDS: integer(1, 300).default(15),
-  // How long a body may arrive slower than the upload gate's floor before it is cut (src/intake/server/http/gate.ts).
+  // How long a body may arrive slower than the upload gate's floor before it is cut, and the extra
+  // time before the first window ends (src/intake/server/http/gate.ts); tests set them short.
   UPLOAD_FLOOR_WINDOW_SECONDS: integer(1, 60).optional(),
+  UPLOAD_FLOOR_GRACE_SECONDS: integer(0, 60).optional(),
   // A post from the island filled faster than this is a bot's (src/intake/server/bot.ts); tests set it short.
   BOT_MIN_FILL_MS: integer(0, 60_000).default(DEFAULT_MIN_FILL_MS),
   // A client that has not sent its whole request head by then is cut off (slowloris).
@@ -315,7 +318,11 @@ function toConfig(raw: Raw) {
     // Beside the outbox by default: the records of used references live as long as it does.
     usedReferencesDir: resolve(raw.USED_REFERENCES_DIR ?? join(raw.OUTBOX_DIR, '..', 'references')),
     outboxRetrySeconds: raw.OUTBOX_RETRY_SECONDS,
-    uploadFloorWindowMs: raw.UPLOAD_FLOOR_WINDOW_SECONDS === undefined ? undefined : raw.UPLOAD_FLOOR_WINDOW_SECONDS * 1000,
+    // Only what is set: the gate's own floor (defaultFloor) supplies the rest.
+    uploadFloor: {
+      ...(raw.UPLOAD_FLOOR_WINDOW_SECONDS !== undefined && { windowMs: raw.UPLOAD_FLOOR_WINDOW_SECONDS * 1000 }),
+      ...(raw.UPLOAD_FLOOR_GRACE_SECONDS !== undefined && { graceMs: raw.UPLOAD_FLOOR_GRACE_SECONDS * 1000 }),
+    },
     botMinFillMs: raw.BOT_MIN_FILL_MS,
     headersTimeoutMs: raw.HEADERS_TIMEOUT_SECONDS * 1000,
     logCountMs: raw.LOG_COUNT_SECONDS * 1000,

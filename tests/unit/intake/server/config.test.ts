@@ -46,7 +46,7 @@ describe('loadConfig', () => {
       outboxDir: resolve('var/outbox'),
       usedReferencesDir: resolve('var/references'),
       outboxRetrySeconds: 30,
-      uploadFloorWindowMs: undefined,
+      uploadFloor: {},
       botMinFillMs: 3000,
       headersTimeoutMs: 20_000,
       logCountMs: 10_000,
@@ -96,6 +96,9 @@ describe('loadConfig', () => {
     // A head timeout under 2 s would cut a phone on a bad network; counts stay at most an hour apart.
     for (const bad of ['1', '121', 'x']) expect(() => loadConfig({ HEADERS_TIMEOUT_SECONDS: bad }), bad).toThrow(/HEADERS_TIMEOUT_SECONDS/);
     for (const bad of ['0', '3601']) expect(() => loadConfig({ LOG_COUNT_SECONDS: bad }), bad).toThrow(/LOG_COUNT_SECONDS/);
+    expect(loadConfig({ UPLOAD_FLOOR_WINDOW_SECONDS: '2', UPLOAD_FLOOR_GRACE_SECONDS: '0' }).uploadFloor).toEqual({ windowMs: 2000, graceMs: 0 });
+    expect(loadConfig({ UPLOAD_FLOOR_GRACE_SECONDS: '1' }).uploadFloor).toEqual({ graceMs: 1000 });
+    for (const bad of ['-1', '61', '0.5']) expect(() => loadConfig({ UPLOAD_FLOOR_GRACE_SECONDS: bad }), bad).toThrow(/UPLOAD_FLOOR_GRACE_SECONDS/);
     expect(config.keys).toEqual({ source: 'env', armored: KEY });
     expect(config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379' });
     expect(config.rateLimitAddress).toEqual({ tokens: 20, windowMs: 86_400_000, duration: '1 d' });
