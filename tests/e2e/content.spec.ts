@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { startServer, type RunningServer } from '../support/server.ts';
 import { getLocale, localeCodes, locales } from '../../src/i18n/locales.ts';
+import { contacts } from '../../src/site/contacts.ts';
 import ru from '../../src/i18n/ui/ru.json' with { type: 'json' };
 import en from '../../src/i18n/ui/en.json' with { type: 'json' };
 
@@ -190,4 +191,13 @@ test.describe('sitemap and head', () => {
       expect(new URL(href!).pathname).toBe(`/${code}/directory/legal/`);
     }
   });
+});
+
+test('every language labels its numbers with its own colon: "Police\u00a0: 112" in French, "Police: 112" in English', async ({ page }) => {
+  for (const code of localeCodes) {
+    await page.goto(`${server.url}/${code}/`);
+    const police = page.locator('.hotlines li').nth(1);
+    const colon = code === 'fr' ? '\u00a0:' : ':';
+    expect(await police.textContent(), code).toBe(`${strings[code]!['hotlines.police']}${colon} ${contacts.police.display}`);
+  }
 });

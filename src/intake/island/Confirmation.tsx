@@ -28,7 +28,7 @@ export function Confirmation({ reference, sealed = false, s, level, focus = fals
   return (
     <section className="confirmation" aria-labelledby="confirmation-title">
       <Heading id="confirmation-title" tabIndex={-1} ref={heading}>{s['answer.received.title']}</Heading>
-      <p>{s['answer.received.reference']}:</p>
+      <p>{s['answer.received.reference']}</p>
       {/* A group never breaks across lines (someone copying it by hand must not get it wrong): only the hyphen may. */}
       <p className="reference" translate="no" dir="ltr">
         {formatForReading(reference).split(' - ').map((group, i) => (

@@ -57,6 +57,15 @@ describe('UI strings', () => {
     expect(t('quickExit.pressed', { n: 2 })).toBe('Shift pressed 2 of 3 times');
     expect(useTranslations('ru')('site.name')).toBe('Альтернатива');
   });
+  it('a label takes its language\'s colon, the same after every label: French puts a no-break space before it', () => {
+    for (const code of localeCodes) {
+      const t = useTranslations(code);
+      const colon = code === 'fr' ? '\u00a0:' : ':';
+      expect(t('punctuation.label', { label: 'X' }), code).toBe(`X${colon}`);
+      expect(t('answer.received.reference').endsWith(colon), code).toBe(true);
+      expect(t('answer.received.reference').endsWith(` ${colon}`), `${code}: a plain space would let the colon wrap alone`).toBe(false);
+    }
+  });
 });
 
 describe('language negotiation', () => {
