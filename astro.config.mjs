@@ -4,20 +4,18 @@ import node from '@astrojs/node';
 import react from '@astrojs/react';
 import sitemap from '@astrojs/sitemap';
 import { defaultLocale, localeCodes, locales } from './src/i18n/locales.ts';
+import { loadPublicUrl } from './src/intake/server/config.ts';
 
 // Not pages to index: the form endpoint's answers, the API, and `/` (a redirect by language).
 /** @param {string} page */
 const notInSitemap = (page) => /^\/(?:[^/]+\/)?(?:answer|api)\/|^\/$/.test(new URL(page).pathname);
 
-// The public origin by the server's own rule (src/intake/server/config.ts): PUBLIC_URL, else the
-// host and port it listens on (empty values count as unset), so `PORT=8080 npm start` links to 8080.
-const host = process.env.HOST || '127.0.0.1';
-const publicUrl = process.env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${process.env.PORT || 4321}`;
-
 export default defineConfig({
   // Absolute links (canonical, hreflang, sitemap, RSS) of built pages are written at build time
-  // from the public origin; pages rendered on request take the running server's (src/middleware.ts).
-  site: publicUrl,
+  // from the public origin, by the server's own rule (PUBLIC_URL, else its host and port, so
+  // `PORT=8080 npm start` links to 8080); pages rendered on request take the running server's
+  // (src/middleware.ts).
+  site: loadPublicUrl(),
   output: 'static',
   // Middleware mode: dist/server/entry.mjs only exports a handler and starts nothing, so the one way
   // to serve the build is scripts/serve.mjs (headers, timeouts, upload gate, retry loop, config

@@ -70,10 +70,10 @@ test.describe('pages rendered on request', () => {
       broken.push(...found.broken.map((b) => `${label}: ${b}`));
       checked += found.checked;
     };
+    // The answer page of a plain form post: shown at the endpoint's address.
+    const answer = (fields: Record<string, string | string[]>) => post(server.url, urlencoded(fields), { accept: 'text/html' });
     for (const locale of localeCodes) {
       await check(`${locale} 404`, `/${locale}/no-such-page/`, await fetch(`${server.url}/${locale}/no-such-page/`), 404);
-      // The answer page of a plain form post: shown at the endpoint's address.
-      const answer = (fields: Record<string, string | string[]>) => post(server.url, urlencoded(fields), { accept: 'text/html' });
       await check(`${locale} received`, '/api/applications/', await answer(helpFields({ locale })), 201);
       // Refused with every required field empty: the error summary links to each of them.
       await check(`${locale} help refused`, '/api/applications/', await answer(helpFields({ locale, message: '', for: [] })), 400);

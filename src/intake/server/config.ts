@@ -288,14 +288,18 @@ function coherence(raw: Raw, ctx: z.RefinementCtx): void {
   }
 }
 
+/** PUBLIC_URL, else the host and port the server listens on (an IPv6 address in brackets). */
+function publicUrlFrom(publicUrl: string | undefined, host: string, port: number): string {
+  return publicUrl ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 function toConfig(raw: Raw) {
   const host = raw.HOST;
-  const hostInUrl = host.includes(':') ? `[${host}]` : host;
   return {
     production: raw.APP_ENV === 'production',
     host,
     port: raw.PORT,
-    publicUrl: raw.PUBLIC_URL ?? `http://${hostInUrl}:${raw.PORT}`,
+    publicUrl: publicUrlFrom(raw.PUBLIC_URL, host, raw.PORT),
     onionUrl: raw.ONION_URL,
     allowedOrigins: [...allowedOrigins(raw.PUBLIC_URL, host, raw.PORT), ...(raw.ONION_URL === undefined ? [] : [raw.ONION_URL])],
     keys: keySource(raw),
@@ -386,6 +390,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = configSchema.safeParse(pick(env));
   if (!result.success) throw new ConfigError(issueLines(result.error, 'environment'));
   return result.data;
+}
+
+const originSchema = rawSchema.pick({ PUBLIC_URL: true, HOST: true, PORT: true });
+
+/**
+ * The public origin alone, by the server's rule, for what the build writes ahead of time
+ * (astro.config.mjs): a build needs no keys, mail or stores, only where the site will be.
+ */
+export function loadPublicUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const { PUBLIC_URL, HOST, PORT } = pick(env);
+  const result = originSchema.safeParse({ PUBLIC_URL, HOST, PORT });
+  if (!result.success) throw new ConfigError(issueLines(result.error, 'environment'));
+  return publicUrlFrom(result.data.PUBLIC_URL, result.data.HOST, result.data.PORT);
 }
 
 /** One line for the start-up log: which stores and sources are in use, never a secret or a URL. */

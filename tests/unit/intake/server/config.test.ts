@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describeConfig, isOnionAddress, isPredictableSecret, loadConfig } from '../../../../src/intake/server/config.ts';
+import { ConfigError, describeConfig, isOnionAddress, isPredictableSecret, loadConfig, loadPublicUrl } from '../../../../src/intake/server/config.ts';
 
 const KEY = '-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n-----END PGP PUBLIC KEY BLOCK-----';
 // What `openssl rand -hex 32` prints.
@@ -68,6 +68,16 @@ describe('loadConfig', () => {
     const config = loadConfig({ HOST: '::1', PORT: '8080', STAFF_EMAILS: '', OUTBOX_DIR: ' ' });
     expect(config.publicUrl).toBe('http://[::1]:8080');
     expect(config.outboxDir).toBe(resolve('var/outbox'));
+  });
+
+  it('gives the build the public URL by the same rule, reading nothing else', () => {
+    for (const env of [{}, { HOST: '::1', PORT: '8080' }, { PUBLIC_URL: 'https://help.example.org', PORT: '' }]) {
+      expect(loadPublicUrl(env), JSON.stringify(env)).toBe(loadConfig(env).publicUrl);
+    }
+    // A build machine has no keys or mail set up; what would stop the server does not stop the build.
+    expect(loadPublicUrl({ APP_ENV: 'production', PUBLIC_URL: 'https://help.example.org' })).toBe('https://help.example.org');
+    expect(() => loadConfig({ APP_ENV: 'production', PUBLIC_URL: 'https://help.example.org' })).toThrow(ConfigError);
+    expect(() => loadPublicUrl({ PORT: '80x' })).toThrow(/PORT/);
   });
 
   it('parses a complete production environment', () => {
